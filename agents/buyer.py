@@ -1,0 +1,87 @@
+"""Buyers: each country's government, which chooses its official AI stack."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from chipwar.world.adoption import STACK_CN, STACK_NONE, STACK_US
+
+if TYPE_CHECKING:
+    from chipwar.world.model import ChipWarModel
+
+STACK_NAMES = {STACK_US: "us", STACK_CN: "cn", STACK_NONE: "hedged"}
+FIXED_STACK = {"USA": STACK_US, "CHN": STACK_CN}
+
+
+class Buyer(mesa.Agent):
+    """One country: imports chips under licence, may host diversion, and picks its official stack.
+
+    Every ``buyer_review_months`` (staggered across countries) the government weighs the Chinese
+    stack against the US one: capability lead, price, surveillance appeal for a control-preferring
+    government, US promotion, alliance or embargo status, Belt and Road ties, and what its own
+    agencies and firms already use; plus a random part. Inside the hedge band it stays hedged.
+    """
+
+    model: ChipWarModel
+
+    def __init__(self, model: ChipWarModel, index: int, official: int) -> None:
+        super().__init__(model)
+        self.index = index
+        self.iso_a3 = str(model.countries.iso[index])
+        self.official = official
+        self.lean_cn = 0.0
+
+    @property
+    def official_stack(self) -> str:
+        return STACK_NAMES[self.official]
+
+    def step(self) -> None:
+        model, p = self.model, self.model.params
+        period = max(int(p.buyer_review_months), 1)
+        if self.iso_a3 in FIXED_STACK or (model.months + self.index) % period:
+            return
+        shares = model.adoption_shares[self.index]
+        self.lean_cn = (
+            model.appeal.government_lean_cn[self.index]
+            + p.buyer_adoption_weight * (shares[STACK_CN] - shares[STACK_US])
+            + p.buyer_noise_sd * model.rng.standard_normal()
+        )
+        band = p.buyer_hedge_band
+        choice = (
+            STACK_CN if self.lean_cn > band else STACK_US if self.lean_cn < -band else STACK_NONE
+        )
+        if choice != self.official:
+            before = self.official_stack
+            self.official = choice
+            model.record_event(
+                "stack_flip",
+                f"{model.countries.name_of(self.index)} moves its official stack "
+                f"from {before} to {self.official_stack}",
+                country=self.iso_a3,
+                before=before,
+                after=self.official_stack,
+                lean_cn=round(float(self.lean_cn), 3),
+            )
+
+    # Reporters for the per-country table.
+    @property
+    def us_share(self) -> float:
+        return float(self.model.adoption_shares[self.index, STACK_US])
+
+    @property
+    def cn_share(self) -> float:
+        return float(self.model.adoption_shares[self.index, STACK_CN])
+
+    @property
+    def none_share(self) -> float:
+        return float(self.model.adoption_shares[self.index, STACK_NONE])
+
+    @property
+    def legal_imports_h100e(self) -> float:
+        return float(self.model.ledger.legal_imports[self.index])
+
+    @property
+    def diverted_h100e(self) -> float:
+        return float(self.model.ledger.diverted[self.index])

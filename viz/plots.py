@@ -1,0 +1,82 @@
+"""Static comparison charts (matplotlib, PNG) read from run tables, not from live models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from chipwar.world.countries import REGION_LABELS, REGIONS
+
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")  # colour-blind safe
+
+
+def _dates(series: pd.DataFrame) -> pd.DatetimeIndex:
+    return pd.to_datetime(series["date"], format="%Y-%m")
+
+
+def plot_metric(
+    runs: Mapping[str, pd.DataFrame],
+    column: str,
+    title: str,
+    ylabel: str,
+    path: Path,
+    log: bool = False,
+    band: tuple[float, float] | None = None,
+    band_label: str = "",
+) -> Path:
+    """One line per scenario for one model-level column; optional shaded target band."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    for (name, series), colour in zip(runs.items(), PALETTE, strict=False):
+        ax.plot(_dates(series), series[column], label=name, color=colour, linewidth=2)
+    if band:
+        ax.axhspan(*band, color="0.85", zorder=0, label=band_label or None)
+    first = next(iter(runs.values()))
+    branch = first.attrs.get("branch")
+    if branch:
+        ax.axvline(pd.to_datetime(branch), color="0.4", linestyle="--", linewidth=1)
+        ax.annotate(
+            "branch point",
+            (pd.to_datetime(branch), 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -14),
+            textcoords="offset points",
+            fontsize=9,
+            color="0.3",
+        )
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title, fontsize=13, loc="left")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_region_shares(runs: Mapping[str, pd.DataFrame], path: Path) -> Path:
+    """Chinese-stack share of adopters over time, one small panel per region."""
+    fig, axes = plt.subplots(2, 5, figsize=(15, 6), dpi=110, sharex=True, sharey=True)
+    for ax, region in zip(axes.flat, REGIONS, strict=True):
+        for (name, series), colour in zip(runs.items(), PALETTE, strict=False):
+            ax.plot(_dates(series), series[f"cn_share_{region}"], color=colour, label=name)
+        ax.set_title(REGION_LABELS[region], fontsize=10)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    axes[0, 0].set_ylabel("Chinese-stack share")
+    axes[1, 0].set_ylabel("Chinese-stack share")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", frameon=False, ncols=len(labels))
+    fig.suptitle("Adopters on the Chinese AI stack, by region", x=0.01, ha="left", fontsize=13)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,67 @@
+"""How attractive each AI stack is in each country: shared by governments and micro-adopters.
+
+Both the official stack choice (Buyer) and the adoption field read the same country-level terms,
+so a lever moves governments and firms in the same direction for the same documented reasons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chipwar.world.countries import CountryTable
+from chipwar.world.levers import Levers
+from chipwar.world.parameters import Parameters
+
+
+class StackAppeal:
+    """Country-level utility terms of the US and Chinese stacks, refreshed every month."""
+
+    def __init__(self, countries: CountryTable, params: Parameters) -> None:
+        p = self.params = params
+        regime_control = (3.0 - countries.regime.astype(float)) / 3.0
+        self.control_preference = np.clip(
+            p.control_regime_weight * regime_control
+            + p.control_surveillance_weight * countries.ai_surveillance_2019.astype(float)
+            + p.control_supplier_weight * countries.cn_surveillance_supplier.astype(float),
+            0.0,
+            1.0,
+        )
+        tier = countries.tier.astype(np.int64)
+        self.us_blocked = (tier == 3).astype(float)  # embargoed: the US stack is not for sale
+        self.cn_blocked = (countries.iso == "USA").astype(float)
+        self.allied = (tier <= 1).astype(float)
+        self.bri = countries.bri_member.astype(float)
+        n = len(countries)
+        self.government_lean_cn = np.zeros(n)
+        self.adopter_utility = np.zeros((n, 3))
+        self.price_advantage_cn = 0.0
+
+    def update(self, lead_log10: float, levers: Levers, months: int) -> None:
+        """Recompute the month's terms from the capability lead (US minus China) and the levers."""
+        p, us, cn = self.params, levers.us, levers.china
+        self.price_advantage_cn = p.cn_base_discount + p.export_push_discount * cn.export_push
+        surveillance = self.control_preference * cn.surveillance_bundle
+        self.government_lean_cn = (
+            -p.buyer_capability_weight * lead_log10
+            + p.buyer_price_weight * self.price_advantage_cn
+            + p.buyer_surveillance_weight * surveillance
+            - p.buyer_promotion_weight * us.stack_promotion
+            - p.buyer_tier1_weight * self.allied
+            + p.buyer_tier3_weight * self.us_blocked
+            + p.buyer_bri_weight * self.bri
+        )
+        u = self.adopter_utility
+        u[:, 0] = p.none_utility_2024 - p.none_utility_drift * months / 12.0
+        u[:, 1] = (
+            0.5 * p.adopter_capability_weight * lead_log10
+            + p.adopter_us_ecosystem
+            + p.adopter_price_weight * p.export_push_discount * us.stack_promotion
+            - p.adopter_access_weight * self.us_blocked
+        )
+        u[:, 2] = (
+            -0.5 * p.adopter_capability_weight * lead_log10
+            + p.adopter_price_weight * self.price_advantage_cn
+            + p.adopter_surveillance_weight * surveillance
+            + p.adopter_open_weights_weight * cn.open_weights
+            - p.adopter_access_weight * self.cn_blocked
+        )

@@ -1,0 +1,115 @@
+"""The compute ledger: every H100e produced is held, in transit, seized or retired.
+
+Holdings are kept per country (index into the country table). China's holdings are also split by
+where they came from, so that a turn's change can be explained. Conservation
+(produced = held + in transit + seized + retired) is checked by :meth:`ComputeLedger.check`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CN_SOURCES = ("initial", "domestic", "licensed", "smuggled")
+
+
+class LedgerError(RuntimeError):
+    """A bookkeeping invariant broke: a bug, never bad user input."""
+
+
+class ComputeLedger:
+    """Stocks and flows of AI compute, in H100-equivalents."""
+
+    def __init__(self, n_countries: int, cn_index: int) -> None:
+        self.held = np.zeros(n_countries)
+        self.offshore_for_cn = np.zeros(n_countries)  # part of `held` built for Chinese clients
+        self.cn_index = cn_index
+        self.cn_by_source = dict.fromkeys(CN_SOURCES, 0.0)
+        self.in_transit = 0.0
+        self.produced = 0.0
+        self.seized = 0.0
+        self.retired = 0.0
+        # Flows of the current month, reset by begin_month().
+        self.legal_imports = np.zeros(n_countries)
+        self.diverted = np.zeros(n_countries)
+        self.smuggled_month = 0.0
+        self.seized_month = 0.0
+
+    def begin_month(self) -> None:
+        self.legal_imports[:] = 0.0
+        self.diverted[:] = 0.0
+        self.smuggled_month = 0.0
+        self.seized_month = 0.0
+
+    def produce(self, owner: int, amount: float, cn_source: str = "domestic") -> None:
+        """New compute enters the world at its owner (an initial stock counts as produced)."""
+        amount = _non_negative(amount, "produce")
+        self.produced += amount
+        self.held[owner] += amount
+        if owner == self.cn_index:
+            self.cn_by_source[cn_source] += amount
+
+    def export(self, origin: int, destination: int, amount: float) -> float:
+        """A licensed sale; returns the amount actually moved (never more than the origin holds)."""
+        amount = min(_non_negative(amount, "export"), self.held[origin])
+        self.held[origin] -= amount
+        self.held[destination] += amount
+        self.legal_imports[destination] += amount
+        if destination == self.cn_index:
+            self.cn_by_source["licensed"] += amount
+        return amount
+
+    def earmark_offshore(self, host: int, amount: float) -> None:
+        """Mark part of a host's holdings as data-centre capacity built for Chinese clients."""
+        free = self.held[host] - self.offshore_for_cn[host]
+        self.offshore_for_cn[host] += min(_non_negative(amount, "earmark"), free)
+
+    def divert(self, hub: int, amount: float) -> float:
+        """Chips leave a hub's holdings into smugglers' hands; returns the amount taken."""
+        free = self.held[hub] - self.offshore_for_cn[hub]
+        amount = min(_non_negative(amount, "divert"), max(free, 0.0))
+        self.held[hub] -= amount
+        self.in_transit += amount
+        self.diverted[hub] += amount
+        return amount
+
+    def deliver_smuggled(self, amount: float) -> None:
+        amount = min(_non_negative(amount, "deliver"), self.in_transit)
+        self.in_transit -= amount
+        self.held[self.cn_index] += amount
+        self.cn_by_source["smuggled"] += amount
+        self.smuggled_month += amount
+
+    def seize(self, amount: float) -> None:
+        amount = min(_non_negative(amount, "seize"), self.in_transit)
+        self.in_transit -= amount
+        self.seized += amount
+        self.seized_month += amount
+
+    def age(self, life_months: float) -> None:
+        """Retire 1/life of every holding this month (geometric ageing)."""
+        rate = 1.0 / life_months
+        self.retired += rate * float(self.held.sum())
+        self.held *= 1.0 - rate
+        self.offshore_for_cn *= 1.0 - rate
+        for source in self.cn_by_source:
+            self.cn_by_source[source] *= 1.0 - rate
+
+    def total_accounted(self) -> float:
+        return float(self.held.sum()) + self.in_transit + self.seized + self.retired
+
+    def check(self) -> None:
+        """Raise LedgerError if compute was created or lost, or a stock went negative."""
+        gap = abs(self.produced - self.total_accounted())
+        if gap > 1e-9 * max(self.produced, 1.0):
+            raise LedgerError(f"compute not conserved: off by {gap:.6g} H100e")
+        if (self.held < -1e-6).any() or self.in_transit < -1e-6:
+            raise LedgerError("negative compute stock")
+        cn_total = sum(self.cn_by_source.values())
+        if abs(cn_total - self.held[self.cn_index]) > 1e-9 * max(cn_total, 1.0):
+            raise LedgerError("China's holdings by source do not add up")
+
+
+def _non_negative(amount: float, what: str) -> float:
+    if not amount >= 0.0:  # also catches NaN
+        raise LedgerError(f"{what}: amount must be >= 0, got {amount}")
+    return float(amount)

@@ -1,0 +1,314 @@
+"""ChipWarModel: the one place where the world's components and the agents are wired together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from chipwar.agents.buyer import FIXED_STACK, Buyer
+from chipwar.agents.lab import Lab
+from chipwar.agents.smuggling import SmugglingNetwork, enter_networks
+from chipwar.agents.state import State
+from chipwar.world.adoption import STACK_CN, STACK_NONE, STACK_US, AdoptionConfig, AdoptionField
+from chipwar.world.appeal import StackAppeal
+from chipwar.world.calendar import format_month, parse_month
+from chipwar.world.capability import CapabilityRace
+from chipwar.world.countries import REGIONS, CountryTable, load_countries
+from chipwar.world.errors import InputError
+from chipwar.world.ledger import ComputeLedger
+from chipwar.world.levers import ACTORS
+from chipwar.world.market import ALLY_ISOS, ChipMarket
+from chipwar.world.parameters import parameter_table
+from chipwar.world.policy import PolicySchedule, ScheduledChange
+from chipwar.world.reporters import buyer_reporters, model_reporters
+from chipwar.world.scenario import Scenario, load_scenario, with_overrides
+
+LAB_COUNT = 3
+EARTH_RADIUS_KM = 6371.0
+
+
+class ChipWarModel(mesa.Model):
+    """The US-China contest over AI compute, one month per step.
+
+    ``ChipWarModel(preset="porous", rng=7, scale=100_000, us_enforcement=0.8)``: a preset name,
+    a scenario file path or a Scenario, then flat overrides of levers (``us_enforcement``) and
+    parameters (``detection_base``). Works with ``mesa.batch_run``.
+    """
+
+    def __init__(
+        self,
+        preset: str | Path | Scenario = "current-policy",
+        *,
+        rng: Any = None,
+        scale: int | None = None,
+        until: str | None = None,
+        **overrides: float,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.spec = resolve_scenario(preset, scale, overrides)
+        self.params = self.spec.parameters()
+        self.countries: CountryTable = load_countries()
+        self.start_month = parse_month(self.spec.start)
+        self.end_month = parse_month(until) if until else parse_month(self.spec.end)
+        if not self.start_month <= self.end_month <= parse_month(self.spec.end):
+            raise InputError(
+                "--until", "until", until, f"a month in {self.spec.start}..{self.spec.end}"
+            )
+        self.months = 0  # months since the start; the month being simulated
+        self.events: list[dict[str, Any]] = []
+        self.schedule = PolicySchedule.for_scenario(self.spec)
+        self.levers = self.spec.levers.model_copy(deep=True)
+
+        self.ledger = ComputeLedger(len(self.countries), self.countries.index("CHN"))
+        self.market = ChipMarket(self.countries, self.params, self.ledger)
+        self.race = CapabilityRace(self.params)
+        self.appeal = StackAppeal(self.countries, self.params)
+        self.side_index = {"us": self.countries.index("USA"), "cn": self.countries.index("CHN")}
+        self._apply_settings(self.schedule.initial, "initial levers")
+        self._place_initial_stocks()
+        self._create_agents()
+        self.adoption = self._build_adoption_field()
+        self.adoption_shares = self.adoption.shares()
+        self.metrics: dict[str, Any] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters=model_reporters(), agenttype_reporters={Buyer: buyer_reporters()}
+        )
+
+    # --- one month
+    def step(self) -> None:
+        """Policy, trade, diversion, labs, governments, adopters, then the books are closed."""
+        self._begin_month()
+        self.agents_by_type[State].do("step")
+        self.market.produce_and_export(self.months)
+        self._activate(SmugglingNetwork, shuffle=True)
+        enter_networks(self)
+        self._activate_labs()
+        self._choose_official_stacks()
+        self._update_adoption()
+        self._close_month()
+
+    @property
+    def date(self) -> str:
+        return format_month(self.start_month + self.months)
+
+    def _begin_month(self) -> None:
+        self.ledger.begin_month()
+        for change in self.schedule.due(self.start_month + self.months):
+            self._apply_settings(change.settings, change.label)
+            self.record_event(
+                "policy", change.label, origin=change.origin, settings=change.settings
+            )
+
+    def _activate(self, agent_type: type[mesa.Agent], shuffle: bool = False) -> None:
+        agents = self.agents_by_type.get(agent_type)
+        if agents:
+            agents.shuffle_do("step") if shuffle else agents.do("step")
+
+    def _activate_labs(self) -> None:
+        """US labs first (they set distillation detection), then Chinese labs copy and train."""
+        labs = self.agents_by_type[Lab]
+        labs.select(lambda lab: lab.side == "us").do("step")
+        labs.select(lambda lab: lab.side == "cn").do("step")
+
+    def _choose_official_stacks(self) -> None:
+        lead = self.race.capability["us"] - self.race.capability["cn"]
+        self.appeal.update(lead, self.levers, self.months)
+        self.agents_by_type[Buyer].do("step")
+
+    def _update_adoption(self) -> None:
+        official = np.array([b.official for b in self.buyers], dtype=np.int8)
+        self.adoption.step(self.appeal.adopter_utility, official, self.months)
+        self.adoption_shares = self.adoption.shares()
+
+    def _close_month(self) -> None:
+        self.ledger.age(self.params.hardware_life_months)
+        self.ledger.check()
+        self.race.close_month()
+        self._measure()
+        self.datacollector.collect(self)
+        self.months += 1
+        if self.start_month + self.months > self.end_month:
+            self.running = False
+
+    # --- actions available to the outside (wargame moves, tests)
+    def schedule_change(
+        self, settings: dict[str, float], label: str, months_ahead: int = 0
+    ) -> None:
+        """Queue lever changes for a coming month (0 = the next month simulated)."""
+        month = self.start_month + self.months + months_ahead
+        self.schedule.add(ScheduledChange(month, settings, label, "move"))
+
+    def record_event(self, kind: str, text: str, **details: Any) -> None:
+        self.events.append({"date": self.date, "kind": kind, "text": text, **details})
+
+    def networks_per_hub(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for network in self.agents_by_type.get(SmugglingNetwork, []):
+            counts[network.hub] = counts.get(network.hub, 0) + 1
+        return counts
+
+    @property
+    def buyers(self) -> list[Buyer]:
+        return self._buyers
+
+    # --- set-up
+    def _apply_settings(self, settings: dict[str, float], label: str) -> None:
+        for key, value in settings.items():
+            if key.startswith("hub."):
+                iso = key[4:]
+                if iso not in self.countries:
+                    raise InputError(label, key, iso, "a country code from the country table")
+                self.market.set_base_enforcement(self.countries.index(iso), value)
+            else:
+                self.levers.set(key, value, source=label)
+
+    def _place_initial_stocks(self) -> None:
+        p, ledger = self.params, self.ledger
+        us, cn = self.side_index["us"], self.side_index["cn"]
+        ledger.produce(us, p.initial_stock_us)
+        ledger.produce(cn, p.initial_stock_cn, "initial")
+        gdp = self.countries.gdp_usd_m.astype(float).copy()
+        gdp[[us, cn]] = 0.0
+        for index in np.flatnonzero(gdp):
+            ledger.produce(int(index), p.initial_stock_rest * gdp[index] / gdp.sum())
+
+    def _create_agents(self) -> None:
+        p = self.params
+        State(self, "us", "USA")
+        State(self, "china", "CHN")
+        for iso in ALLY_ISOS:
+            State(self, "allies", iso)
+        for side, label in (("us", "US"), ("cn", "Chinese")):
+            for k in range(LAB_COUNT):
+                share = p.frontier_lab_share * p.lab_share_decay**k
+                Lab(self, f"{label} lab {k + 1}", side, share)
+        self._buyers = [
+            Buyer(self, i, FIXED_STACK.get(iso, self._initial_official(i)))
+            for i, iso in enumerate(self.countries.iso)
+        ]
+        for hub in self.market.smuggling_hubs:
+            SmugglingNetwork(self, int(hub), p.network_capacity_usd)
+
+    def _initial_official(self, index: int) -> int:
+        """The 2024 official stack: US for the alliance, Chinese for the embargoed, else hedged."""
+        tier = int(self.countries.tier[index])
+        if tier <= 1:
+            return STACK_US
+        if tier == 3 and self.countries.cn_surveillance_supplier[index]:
+            return STACK_CN
+        return STACK_NONE
+
+    def _build_adoption_field(self) -> AdoptionField:
+        p, c = self.params, self.countries
+        size = np.power(c.population.astype(float), p.adopter_population_exponent) * np.power(
+            c.gdp_usd_m.astype(float) * 1e6, 1.0 - p.adopter_population_exponent
+        )
+        sizes = np.maximum(
+            np.rint(self.spec.scale * size / size.sum()), p.adopters_min_per_country
+        ).astype(np.int64)
+        config = AdoptionConfig(
+            within_links=int(p.within_links),
+            cross_links=int(p.cross_links),
+            revision_rate=p.revision_rate,
+            neighbour_weight=p.neighbour_weight,
+            official_weight=p.official_weight,
+            switching_cost=p.switching_cost,
+            heterogeneity_sd=p.heterogeneity_sd,
+        )
+        return AdoptionField(sizes, self._link_weights(), self._initial_shares(), config, self.rng)
+
+    def _link_weights(self) -> np.ndarray:
+        """Gravity-style cross-border ties: partner GDP, decaying with distance, within region."""
+        p, c = self.params, self.countries
+        lon, lat = np.radians(c.lon.astype(float)), np.radians(c.lat.astype(float))
+        dlat = lat[:, None] - lat[None, :]
+        dlon = lon[:, None] - lon[None, :]
+        a = (
+            np.sin(dlat / 2) ** 2
+            + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+        )
+        distance = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+        same_region = c.region_index[:, None] == c.region_index[None, :]
+        weights = c.gdp_usd_m.astype(float)[None, :] * np.exp(-distance / p.link_distance_km)
+        weights *= np.where(same_region, p.link_same_region_boost, 1.0)
+        np.fill_diagonal(weights, 0.0)
+        return weights
+
+    def _initial_shares(self) -> np.ndarray:
+        p, c = self.params, self.countries
+        cn_fraction = np.where(c.cn_surveillance_supplier, p.initial_cn_supplier, p.initial_cn_base)
+        cn_fraction[self.side_index["cn"]] = 1.0 - p.initial_cn_base
+        cn_fraction[self.side_index["us"]] = 0.0
+        shares = np.empty((len(c), 3))
+        shares[:, STACK_NONE] = 1.0 - p.initial_adoption
+        shares[:, STACK_CN] = p.initial_adoption * cn_fraction
+        shares[:, STACK_US] = p.initial_adoption * (1.0 - cn_fraction)
+        return shares
+
+    # --- measurement
+    def _measure(self) -> None:
+        """Compute this month's model-level metrics once; reporters read them from here."""
+        ledger, c = self.ledger, self.countries
+        us, cn = self.side_index["us"], self.side_index["cn"]
+        offshore = self.market.offshore_available()
+        compute_us = float(ledger.held[us])
+        compute_cn = float(ledger.held[cn]) + offshore
+        previous = self.metrics
+        counts = self.adoption.counts().astype(float)
+        official = np.array([b.official for b in self.buyers])
+        others = np.ones(len(c), dtype=bool)
+        others[cn] = False
+        cn_labs = [lab for lab in self.agents_by_type[Lab] if lab.side == "cn"]
+        leader = max(cn_labs, key=lambda lab: lab.capability)
+        metrics: dict[str, Any] = {
+            "date": self.date,
+            "compute_us_h100e": compute_us,
+            "compute_cn_h100e": compute_cn,
+            "compute_gap": compute_us / compute_cn if compute_cn > 0 else float("inf"),
+            "capability_us": self.race.capability["us"],
+            "capability_cn": self.race.capability["cn"],
+            "lead_months": self.race.lead_months(),
+            "smuggled_h100e": ledger.smuggled_month,
+            "smuggled_h100e_cum": previous.get("smuggled_h100e_cum", 0.0) + ledger.smuggled_month,
+            "seized_h100e_cum": ledger.seized,
+            "offshore_h100e": offshore,
+            "distill_gain": max(leader.capability - leader.base_capability, 0.0),
+            "networks_active": len(self.agents_by_type.get(SmugglingNetwork, [])),
+            "countries_cn_majority": int(
+                ((counts[:, STACK_CN] > counts[:, STACK_US]) & others).sum()
+            ),
+            "pop_cn_stack": int(c.population[(official == STACK_CN) & others].sum()),
+            "countries_official_cn": int(((official == STACK_CN) & others).sum()),
+            "countries_official_us": int((official == STACK_US).sum() - 1),
+        }
+        for r, region in enumerate(REGIONS):
+            in_region = counts[c.region_index == r].sum(axis=0)
+            total = in_region.sum()
+            metrics[f"cn_share_{region}"] = in_region[STACK_CN] / total if total else 0.0
+            metrics[f"us_share_{region}"] = in_region[STACK_US] / total if total else 0.0
+        self.metrics = metrics
+
+
+def resolve_scenario(
+    preset: str | Path | Scenario, scale: int | None, overrides: dict[str, Any]
+) -> Scenario:
+    """A Scenario from a preset name, file path or object, with flat keyword overrides applied."""
+    scenario = preset if isinstance(preset, Scenario) else load_scenario(preset)
+    assignments: dict[str, float] = {}
+    table = parameter_table()
+    for key, value in overrides.items():
+        actor, _, name = key.partition("_")
+        if actor in ACTORS and name in ACTORS[actor].model_fields:
+            assignments[f"{actor}.{name}"] = value
+        elif key in table:
+            assignments[f"params.{key}"] = value
+        else:
+            raise InputError(
+                "ChipWarModel", key, value, "a lever such as us_enforcement or a parameter name"
+            )
+    if scale is not None:
+        assignments["scale"] = scale
+    return with_overrides(scenario, assignments, source="ChipWarModel") if assignments else scenario

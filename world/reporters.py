@@ -1,0 +1,75 @@
+"""What a run records, declared once: model-level series and the per-country table.
+
+The column names are part of the output contract (DESIGN.md §3); every model column is documented
+here with its unit, and both the DataCollector and the run directory are built from these lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from chipwar.world.countries import REGIONS
+
+if TYPE_CHECKING:
+    from chipwar.world.model import ChipWarModel
+
+MODEL_COLUMNS: dict[str, str] = {
+    "date": "month simulated, YYYY-MM",
+    "compute_us_h100e": "AI compute held in the US (H100e)",
+    "compute_cn_h100e": "AI compute available to China: held at home plus rented offshore (H100e)",
+    "compute_gap": "compute_us_h100e / compute_cn_h100e",
+    "capability_us": "US frontier capability, log10 effective training FLOP",
+    "capability_cn": "Chinese frontier capability, log10 effective training FLOP",
+    "lead_months": "months the US frontier is ahead (negative if China leads)",
+    "smuggled_h100e": "smuggled compute delivered to China this month (H100e)",
+    "smuggled_h100e_cum": "smuggled compute delivered to China since the start (H100e)",
+    "seized_h100e_cum": "compute seized in busts since the start (H100e)",
+    "offshore_h100e": "offshore data-centre compute rented by Chinese labs this month (H100e)",
+    "distill_gain": "capability China holds thanks to distillation (log10 units)",
+    "networks_active": "smuggling networks operating",
+    "countries_cn_majority": "countries (China excluded) where more adopters use the Chinese stack",
+    "pop_cn_stack": "people outside China under governments whose official stack is Chinese",
+    "countries_official_cn": "countries (China excluded) whose official stack is Chinese",
+    "countries_official_us": "countries (US excluded) whose official stack is American",
+}
+for _region in REGIONS:
+    MODEL_COLUMNS[f"cn_share_{_region}"] = f"share of adopters in {_region} on the Chinese stack"
+    MODEL_COLUMNS[f"us_share_{_region}"] = f"share of adopters in {_region} on the US stack"
+
+COUNTRY_COLUMNS: dict[str, str] = {
+    "date": "month simulated, YYYY-MM",
+    "iso_a3": "ISO 3166-1 alpha-3 code",
+    "official_stack": "government's official stack: us, cn or hedged",
+    "us_share": "share of the country's adopters on the US stack",
+    "cn_share": "share of the country's adopters on the Chinese stack",
+    "none_share": "share of the country's adopters on no AI stack",
+    "legal_imports_h100e": "licensed chip imports this month (H100e)",
+    "diverted_h100e": "chips diverted from this country to China this month (H100e)",
+}
+
+HEADLINE_METRICS = (
+    "compute_gap",
+    "lead_months",
+    "smuggled_h100e_cum",
+    "seized_h100e_cum",
+    "offshore_h100e",
+    "distill_gain",
+    "countries_cn_majority",
+    "pop_cn_stack",
+    "countries_official_cn",
+)
+
+
+def _metric(name: str) -> Callable[[ChipWarModel], Any]:
+    return lambda model: model.metrics[name]
+
+
+def model_reporters() -> dict[str, Callable[[ChipWarModel], Any]]:
+    return {name: _metric(name) for name in MODEL_COLUMNS}
+
+
+def buyer_reporters() -> dict[str, Any]:
+    reporters: dict[str, Any] = {name: name for name in COUNTRY_COLUMNS}
+    reporters["date"] = lambda buyer: buyer.model.date
+    return reporters

@@ -1,0 +1,193 @@
+"""Scenario files: the schema (pydantic), the shipped presets, and command-line overrides.
+
+A scenario fixes a run up to its seed: dates, scale, the levers that take over at the branch date,
+parameter overrides and timed events. Before the branch date the real policy timeline
+(``data/timeline.toml``) drives the levers, unless ``history = false``.
+"""
+
+from __future__ import annotations
+
+import math
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any
+
+import tomli_w
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from chipwar.world.calendar import parse_month
+from chipwar.world.errors import InputError
+from chipwar.world.levers import Levers, split_lever_key
+from chipwar.world.parameters import Parameters
+from chipwar.world.validation import input_error_from, read_toml
+
+MIN_SCALE, MAX_SCALE = 1_000, 50_000_000
+
+
+def _check_month(text: str) -> str:
+    parse_month(text)
+    return text
+
+
+Month = Annotated[str, AfterValidator(_check_month)]
+
+
+def check_setting_key(key: str) -> None:
+    """A timed event may set a lever (``us.enforcement``) or a hub's enforcement (``hub.MYS``)."""
+    if key.startswith("hub."):
+        iso = key[4:]
+        if len(iso) != 3 or not iso.isalpha() or not iso.isupper():
+            raise ValueError(f"hub key must be hub.<ISO3 code>, got {key!r}")
+        return
+    try:
+        split_lever_key(key)
+    except InputError as err:
+        raise ValueError(err.allowed) from None
+
+
+class TimedEvent(BaseModel):
+    """Levers (or hub enforcement) that change on a date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: Month
+    set: dict[str, float] = Field(min_length=1)
+    label: str = ""
+
+    @field_validator("set")
+    @classmethod
+    def _valid_settings(cls, settings: dict[str, float]) -> dict[str, float]:
+        for key, value in settings.items():
+            check_setting_key(key)
+            if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{key} must be a number in [0, 1], got {value}")
+        return settings
+
+
+class Scenario(BaseModel):
+    """A scenario file, validated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="custom", min_length=1, max_length=80)
+    description: str = ""
+    start: Month = "2024-01"
+    end: Month = "2030-12"
+    branch: Month = "2026-06"
+    scale: int = Field(default=200_000, ge=MIN_SCALE, le=MAX_SCALE)
+    history: bool = True
+    levers: Levers = Field(default_factory=Levers)
+    params: dict[str, float] = Field(default_factory=dict)
+    events: list[TimedEvent] = Field(default_factory=list)
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, params: dict[str, float]) -> dict[str, float]:
+        try:
+            Parameters(params, source="scenario")
+        except InputError as err:
+            raise ValueError(f"{err.field} = {err.value!r}: {err.allowed}") from None
+        return params
+
+    @model_validator(mode="after")
+    def _ordered_dates(self) -> Scenario:
+        start, end, branch = (parse_month(d) for d in (self.start, self.end, self.branch))
+        if end < start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        if not start <= branch <= end + 1:
+            raise ValueError(f"branch {self.branch} must lie between start and end")
+        for event in self.events:
+            if not start <= parse_month(event.date) <= end:
+                raise ValueError(f"event date {event.date} is outside {self.start}..{self.end}")
+        return self
+
+    def parameters(self) -> Parameters:
+        return Parameters(self.params, source=f"scenario {self.name}")
+
+    def to_toml(self) -> str:
+        """The fully resolved scenario as TOML (every lever and parameter written out)."""
+        data: dict[str, Any] = self.model_dump(exclude={"params", "events"})
+        data["params"] = dict(self.parameters())
+        data["events"] = [e.model_dump() for e in self.events]
+        return tomli_w.dumps(data)
+
+
+def _preset_dir() -> Path:
+    return Path(str(files("chipwar.world") / "presets"))
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in _preset_dir().glob("*.toml"))
+
+
+def list_presets() -> list[tuple[str, str]]:
+    """(name, one-line description) of every shipped preset."""
+    return [(name, load_scenario(name).description) for name in preset_names()]
+
+
+def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
+    """Validate a parsed scenario; InputError naming the source and the first bad field."""
+    if isinstance(data.get("params"), dict):
+        Parameters(data["params"], source=source)  # names the bad parameter precisely
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise input_error_from(err, source) from None
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A preset by name, or a scenario TOML file by path; InputError if neither."""
+    text = str(name_or_path)
+    if text in preset_names():
+        path = _preset_dir() / f"{text}.toml"
+        return scenario_from_dict(read_toml(path, f"preset {text}"), f"preset {text}")
+    path = Path(text)
+    if path.suffix == ".toml" or path.exists():
+        return scenario_from_dict(read_toml(path), str(path))
+    raise InputError(
+        "--scenario",
+        "scenario",
+        text,
+        "a preset (" + ", ".join(preset_names()) + ") or a path to a scenario .toml file",
+    )
+
+
+def parse_assignment(text: str, source: str = "--set") -> tuple[str, float]:
+    """Parse ``key=value`` from the command line into a key and a finite float."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InputError(source, "assignment", text, "key=value, e.g. us.enforcement=0.8")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(source, key, raw, "a number") from None
+    if not math.isfinite(value):
+        raise InputError(source, key, raw, "a finite number")
+    return key, value
+
+
+def with_overrides(
+    scenario: Scenario, assignments: dict[str, float], source: str = "--set"
+) -> Scenario:
+    """A copy of the scenario with lever (``us.enforcement``) and ``params.NAME`` overrides."""
+    data = scenario.model_dump()
+    for key, value in assignments.items():
+        if key.startswith("params."):
+            data["params"][key.removeprefix("params.")] = value
+        elif key in ("scale",):
+            if value != int(value):
+                raise InputError(source, key, value, "a whole number")
+            data["scale"] = int(value)
+        else:
+            actor, name = split_lever_key(key, source)
+            data["levers"][actor][name] = value
+    return scenario_from_dict(data, source)

@@ -1,0 +1,50 @@
+"""Turn pydantic validation failures and unreadable files into one-line InputErrors."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from chipwar.world.errors import InputError
+
+MAX_INPUT_BYTES = 2_000_000
+
+
+def input_error_from(err: ValidationError, source: str) -> InputError:
+    """The first problem of a pydantic error, as an InputError naming the field."""
+    first = err.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        allowed = "unknown key; remove it or check its spelling"
+    elif kind == "missing":
+        allowed = "required, but missing"
+    else:
+        allowed = str(first["msg"])
+        allowed = allowed.removeprefix("Value error, ")
+    return InputError(source, field, first.get("input"), allowed)
+
+
+def read_toml(path: str | Path, source: str | None = None) -> dict[str, Any]:
+    """Read a user's TOML file, refusing binary junk, bad UTF-8 and huge files with InputError."""
+    path = Path(path)
+    label = source or str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise InputError(label, "file", str(path), f"a readable file ({err.strerror})") from err
+    if size > MAX_INPUT_BYTES:
+        raise InputError(label, "file", f"{size} bytes", f"at most {MAX_INPUT_BYTES} bytes")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(label, "file", f"byte {err.start}", "UTF-8 text") from err
+    except OSError as err:
+        raise InputError(label, "file", str(path), f"a readable file ({err.strerror})") from err
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(label, "TOML syntax", str(err).split(" (")[0], "valid TOML") from err
