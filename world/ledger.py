@@ -50,8 +50,7 @@ class ComputeLedger:
 
     def export(self, origin: int, destination: int, amount: float) -> float:
         """A licensed sale; returns the amount actually moved (never more than the origin holds)."""
-        amount = min(_non_negative(amount, "export"), self.held[origin])
-        self.held[origin] -= amount
+        amount = self._take(origin, _non_negative(amount, "export"))
         self.held[destination] += amount
         self.legal_imports[destination] += amount
         if destination == self.cn_index:
@@ -65,11 +64,20 @@ class ComputeLedger:
 
     def divert(self, hub: int, amount: float) -> float:
         """Chips leave a hub's holdings into smugglers' hands; returns the amount taken."""
-        free = self.held[hub] - self.offshore_for_cn[hub]
-        amount = min(_non_negative(amount, "divert"), max(free, 0.0))
-        self.held[hub] -= amount
+        amount = self._take(hub, _non_negative(amount, "divert"))
         self.in_transit += amount
         self.diverted[hub] += amount
+        return amount
+
+    def _take(self, index: int, amount: float) -> float:
+        """Remove up to ``amount`` of a holder's free (not earmarked) compute; return it."""
+        free = max(self.held[index] - self.offshore_for_cn[index], 0.0)
+        amount = min(amount, free)
+        if index == self.cn_index and self.held[index] > 0.0:
+            keep = 1.0 - amount / self.held[index]
+            for source in self.cn_by_source:
+                self.cn_by_source[source] *= keep
+        self.held[index] -= amount
         return amount
 
     def deliver_smuggled(self, amount: float) -> None:
