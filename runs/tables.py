@@ -22,9 +22,11 @@ TABLE_METRICS = {
 
 
 def summary_frame(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rows: metric at date; columns: scenario. Formatted strings."""
+    """Rows: metric at date (2028-12, 2030-12, or the last month); columns: scenario."""
     rows: dict[str, dict[str, str]] = {}
-    for date in SUMMARY_DATES:
+    last = max(series["date"].iloc[-1] for series in runs.values())
+    dates = [d for d in SUMMARY_DATES if d <= last] or [last]
+    for date in dates:
         for metric, (label, fmt) in TABLE_METRICS.items():
             row = rows.setdefault(f"{label} @ {date}", {})
             for name, series in runs.items():
@@ -35,11 +37,7 @@ def summary_frame(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def summary_table(runs: Mapping[str, pd.DataFrame]) -> str:
-    frame = summary_frame(runs)
-    if frame.empty:
-        last = {name: series["date"].iloc[-1] for name, series in runs.items()}
-        return f"(run ended before {SUMMARY_DATES[0]}: last month {last})"
-    return frame.to_string()
+    return summary_frame(runs).to_string()
 
 
 def summary_markdown(runs: Mapping[str, pd.DataFrame]) -> str:

@@ -7,7 +7,7 @@ with its source, makes every cell of the CSV traceable and the file reproducible
 Usage (from the repository root)::
 
     .venv/bin/pip install shapely       # build-time only; not a chipwar dependency
-    .venv/bin/python world/data/build_countries.py [--shared ../shared/data] [--out PATH]
+    .venv/bin/python tools/build_countries.py [--shared ../shared/data] [--out PATH]
 
 This file is not part of the installed package (``world/data`` is package *data*, and only
 ``*.csv``/``*.toml``/``*.md`` files there are shipped); nothing imports it. See SOURCES.md beside it
@@ -24,9 +24,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO_ROOT / ".." / "shared" / "data"
-DEFAULT_OUT = Path(__file__).resolve().parent / "countries.csv"
+DEFAULT_OUT = REPO_ROOT / "world" / "data" / "countries.csv"
 
 COLUMNS = (
     "iso_a3",
