@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from chipwar.world.countries import REGION_LABELS, REGIONS
 
@@ -31,7 +29,8 @@ def plot_metric(
     band_label: str = "",
 ) -> Path:
     """One line per scenario for one model-level column; optional shaded target band."""
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    fig = Figure(figsize=(8, 4.5), dpi=120)  # no pyplot: no global state, no GUI backend
+    ax = fig.subplots()
     for (name, series), colour in zip(runs.items(), PALETTE, strict=False):
         ax.plot(_dates(series), series[column], label=name, color=colour, linewidth=2)
     if band:
@@ -51,19 +50,22 @@ def plot_metric(
         )
     if log:
         ax.set_yscale("log")
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
     ax.set_title(title, fontsize=13, loc="left")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
 def plot_region_shares(runs: Mapping[str, pd.DataFrame], path: Path) -> Path:
     """Chinese-stack share of adopters over time, one small panel per region."""
-    fig, axes = plt.subplots(2, 5, figsize=(15, 6), dpi=110, sharex=True, sharey=True)
+    fig = Figure(figsize=(15, 6), dpi=110)
+    axes = fig.subplots(2, 5, sharex=True, sharey=True)
     for ax, region in zip(axes.flat, REGIONS, strict=True):
         for (name, series), colour in zip(runs.items(), PALETTE, strict=False):
             ax.plot(_dates(series), series[f"cn_share_{region}"], color=colour, label=name)
@@ -78,5 +80,4 @@ def plot_region_shares(runs: Mapping[str, pd.DataFrame], path: Path) -> Path:
     fig.suptitle("Adopters on the Chinese AI stack, by region", x=0.01, ha="left", fontsize=13)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path)
-    plt.close(fig)
     return path
