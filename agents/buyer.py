@@ -21,7 +21,7 @@ class Buyer(mesa.Agent):
     Every ``buyer_review_months`` (staggered across countries) the government weighs the Chinese
     stack against the US one: capability lead, price, surveillance appeal for a control-preferring
     government, US promotion, alliance or embargo status, Belt and Road ties, and what its own
-    agencies and firms already use; plus a random part. Inside the hedge band it stays hedged.
+    agencies and firms already use; plus a random part. Inside the hedge band it hedges.
     """
 
     model: ChipWarModel

@@ -45,19 +45,26 @@ class SmugglingNetwork(mesa.Agent):
         model.ledger.deliver_smuggled(self.cargo)
         self.delivered += self.cargo
         self.cargo = new
-        self.capacity_usd *= 1.0 + model.params.network_growth
         self.order = self.best_volume()
+        if self.order <= 0.0 and self.cargo <= 0.0:
+            self.remove()  # nothing pays any more: the network dissolves
+            return
+        self.capacity_usd *= 1.0 + model.params.network_growth
         model.market.place_order(self.hub, self.order)
 
     def best_volume(self) -> float:
-        """The monthly volume (H100e) with the highest expected profit; 0 if none pays."""
+        """The next order (H100e) with the highest expected profit; 0 if none pays.
+
+        Next month the network holds this month's cargo plus the new order: a bust takes both
+        and the penalty; otherwise the cargo earns its premium.
+        """
         model, p = self.model, self.model.params
         price = model.market.price_per_h100e(model.months)
         volumes = VOLUME_GRID * self.capacity_usd / price
-        enforcement = model.levers.us.enforcement
-        risk = model.market.bust_probability(self.hub, volumes, enforcement)
-        profit = model.market.premium * price * volumes - risk * (
-            price * volumes + p.bust_penalty_usd
+        at_risk = self.cargo + volumes
+        risk = model.market.bust_probability(self.hub, at_risk, model.levers.us.enforcement)
+        profit = (1.0 - risk) * model.market.premium * price * volumes - risk * (
+            price * at_risk + p.bust_penalty_usd
         )
         best = int(np.argmax(profit))
         return float(volumes[best]) if profit[best] > 0.0 else 0.0
@@ -81,7 +88,7 @@ def margin_index(model: ChipWarModel, hub: int) -> float:
     volume = p.detection_volume_ref
     risk = market.bust_probability(hub, volume, model.levers.us.enforcement)
     loss = risk * (1.0 + p.bust_penalty_usd / (price * volume))
-    return max(market.premium - loss, 0.0) / p.premium_max
+    return max((1.0 - risk) * market.premium - loss, 0.0) / p.premium_max
 
 
 def enter_networks(model: ChipWarModel) -> None:

@@ -55,7 +55,7 @@ class StackAppeal:
         u[:, 1] = (
             0.5 * p.adopter_capability_weight * lead_log10
             + p.adopter_us_ecosystem
-            + p.adopter_price_weight * p.export_push_discount * us.stack_promotion
+            + p.adopter_price_weight * p.us_promotion_discount * us.stack_promotion
             - p.adopter_access_weight * self.us_blocked
         )
         u[:, 2] = (

@@ -37,7 +37,7 @@ class USLevers(_LeverGroup):
         "export-enforcement capacity: agents, end-use checks, prosecutions (0.25 ~ FY2024 BIS)",
     )
     kyc: float = lever(
-        0.05, "know-your-customer / remote-access rule for offshore data centres serving China"
+        0.0, "know-your-customer / remote-access rule for offshore data centres serving China"
     )
     anti_distillation: float = lever(
         0.3, "mandate on US labs to detect and ban fraudulent distillation accounts"
@@ -54,19 +54,19 @@ class ChinaLevers(_LeverGroup):
     """Beijing's levers (for its labs and champions)."""
 
     domestic_investment: float = lever(
-        0.7, "investment in domestic AI chips (Huawei Ascend on SMIC capacity)"
+        0.6, "investment in domestic AI chips (Huawei Ascend on SMIC capacity)"
     )
     smuggling_demand: float = lever(
         0.6, "premium offered for smuggled export-controlled chips (0 none, 1 the highest premium)"
     )
     offshore_procurement: float = lever(
-        0.5, "effort to rent compute in offshore data centres (Southeast Asia, Gulf)"
+        0.4, "effort to rent compute in offshore data centres (Southeast Asia, Gulf)"
     )
     distillation_effort: float = lever(
         0.7, "scale of distillation campaigns against US model APIs via fraudulent accounts"
     )
     export_push: float = lever(
-        0.5, "push to export Chinese models: price cuts and state financing for buyers"
+        0.4, "push to export Chinese models: price cuts and state financing for buyers"
     )
     surveillance_bundle: float = lever(
         0.5, "how strongly AI-enabled surveillance is bundled with exported models"
@@ -81,7 +81,7 @@ class AlliesLevers(_LeverGroup):
         0.55, "alignment of allied chip-making tool (SME) controls with the US, slowing SMIC"
     )
     hub_enforcement: float = lever(
-        0.35, "enforcement against diversion at allied hubs (Taiwan, Japan, Korea, Netherlands)"
+        0.3, "enforcement against diversion at allied hubs (Taiwan, Japan, Korea, Netherlands)"
     )
 
 

@@ -47,6 +47,7 @@ class ChipMarket:
         self.licensing = np.zeros(len(countries))  # licence scrutiny of imports at each country
         self.pending_orders = np.zeros(len(countries))
         self.passthrough = np.zeros(len(countries))
+        self.passthrough_fill = np.zeros(len(countries))
         self.premium = params.premium_min
         self.offshore_effort = 0.0
         self.offshore_block = 0.0
@@ -118,15 +119,14 @@ class ChipMarket:
         """Produce this month's chips and ship them under the rules in force."""
         p, ledger = self.params, self.ledger
         output = self.us_production(months)
-        ledger.produce(self.us, output)
-        sale = output * p.cn_legal_demand_share * self.china_sales
-        ledger.export(self.us, self.cn, sale * self.licensed_chip_quality(months))
+        # Capacity spent on licensable chips for China yields `quality` H100e per unit of output.
+        capacity_for_china = output * p.cn_legal_demand_share * self.china_sales
+        quality = self.licensed_chip_quality(months)
+        ledger.produce(self.us, output - capacity_for_china * (1.0 - quality))
+        ledger.export(self.us, self.cn, capacity_for_china * quality)
+        # Offshore builders follow China's demand; the KYC rule acts on the rentals.
         offshore_demand = (
-            output
-            * p.offshore_demand_share
-            * self.offshore_effort
-            * (1.0 - self.offshore_block)
-            * self.offshore_weight
+            output * p.offshore_demand_share * self.offshore_effort * self.offshore_weight
         )
         demand = output * p.export_share * self.import_weight + offshore_demand
         demand += self.pending_orders
@@ -136,6 +136,7 @@ class ChipMarket:
         for host in np.flatnonzero(offshore_demand > 0.0):
             ledger.earmark_offshore(int(host), float(offshore_demand[host] * shipped_share[host]))
         self.passthrough = self.pending_orders * shipped_share
+        self.passthrough_fill = shipped_share.copy()
         self.pending_orders = np.zeros_like(self.pending_orders)
         ledger.produce(self.cn, self.cn_domestic_rate, "domestic")
         self.cn_domestic_rate *= self.cn_domestic_growth() ** (1.0 / 12.0)
@@ -146,8 +147,8 @@ class ChipMarket:
         self.pending_orders[hub] += volume
 
     def take_passthrough(self, hub: int, wanted: float) -> float:
-        """Claim part of the chips that reached a hub on pass-through orders."""
-        got = min(wanted, self.passthrough[hub])
+        """Claim the chips that reached a hub on a network's order: every order filled pro rata."""
+        got = min(wanted * self.passthrough_fill[hub], self.passthrough[hub])
         self.passthrough[hub] -= got
         return got
 

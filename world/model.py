@@ -36,6 +36,10 @@ class ChipWarModel(mesa.Model):
     ``ChipWarModel(preset="porous", rng=7, scale=100_000, us_enforcement=0.8)``: a preset name,
     a scenario file path or a Scenario, then flat overrides of levers (``us_enforcement``) and
     parameters (``detection_base``). Works with ``mesa.batch_run``.
+
+    Lever overrides, like the scenario's own levers, take effect at the branch date; before it the
+    real policy timeline drives the levers (use a scenario with ``history = false`` to apply them
+    from the first month).
     """
 
     def __init__(
@@ -275,7 +279,7 @@ class ChipWarModel(mesa.Model):
             "smuggled_h100e_cum": previous.get("smuggled_h100e_cum", 0.0) + ledger.smuggled_month,
             "seized_h100e_cum": ledger.seized,
             "offshore_h100e": offshore,
-            "distill_gain": max(leader.capability - leader.base_capability, 0.0),
+            "distill_gain": leader.distill_bonus,
             "networks_active": len(self.agents_by_type.get(SmugglingNetwork, [])),
             "countries_cn_majority": int(
                 ((counts[:, STACK_CN] > counts[:, STACK_US]) & others).sum()

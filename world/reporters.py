@@ -25,8 +25,8 @@ MODEL_COLUMNS: dict[str, str] = {
     "smuggled_h100e": "smuggled compute delivered to China this month (H100e)",
     "smuggled_h100e_cum": "smuggled compute delivered to China since the start (H100e)",
     "seized_h100e_cum": "compute seized in busts since the start (H100e)",
-    "offshore_h100e": "offshore data-centre compute rented by Chinese labs this month (H100e)",
-    "distill_gain": "capability China holds thanks to distillation (log10 units)",
+    "offshore_h100e": "offshore compute built for Chinese clients and rentable after KYC (H100e)",
+    "distill_gain": "distillation bonus of China's leading lab (log10 effective FLOP)",
     "networks_active": "smuggling networks operating",
     "countries_cn_majority": "countries (China excluded) where more adopters use the Chinese stack",
     "pop_cn_stack": "people outside China under governments whose official stack is Chinese",
@@ -44,8 +44,8 @@ COUNTRY_COLUMNS: dict[str, str] = {
     "us_share": "share of the country's adopters on the US stack",
     "cn_share": "share of the country's adopters on the Chinese stack",
     "none_share": "share of the country's adopters on no AI stack",
-    "legal_imports_h100e": "licensed chip imports this month (H100e)",
-    "diverted_h100e": "chips diverted from this country to China this month (H100e)",
+    "legal_imports_h100e": "licensed chip imports this month, pass-through orders included (H100e)",
+    "diverted_h100e": "chips taken from this country by smugglers this month (H100e)",
 }
 
 HEADLINE_METRICS = (

@@ -30,6 +30,7 @@ from chipwar.world.parameters import Parameters
 from chipwar.world.validation import input_error_from, read_toml
 
 MIN_SCALE, MAX_SCALE = 1_000, 50_000_000
+DATA_START = "2024-01"  # initial stocks, rates and the adopters' starting shares are 2024-01 values
 
 
 def _check_month(text: str) -> str:
@@ -99,6 +100,11 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _ordered_dates(self) -> Scenario:
+        if self.start != DATA_START:
+            raise ValueError(
+                f"start must be {DATA_START}: the model's initial data describe that month "
+                "(choose the period of interest with branch, events and --until)"
+            )
         start, end, branch = (parse_month(d) for d in (self.start, self.end, self.branch))
         if end < start:
             raise ValueError(f"end {self.end} is before start {self.start}")

@@ -107,3 +107,11 @@ def test_history_timeline_is_ordered_and_uses_known_keys():
     assert months == sorted(months)
     assert set(timeline.initial) == set(lever_keys())
     assert all(event.source for event in timeline.events)
+
+
+def test_lever_defaults_are_the_policy_in_force_when_history_ends():
+    timeline = history_timeline()
+    in_force = dict(timeline.initial)
+    for event in timeline.events:
+        in_force.update({k: v for k, v in event.settings.items() if not k.startswith("hub.")})
+    assert Levers().flat() == pytest.approx(in_force)
