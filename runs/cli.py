@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -38,36 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Agent-based game simulator of the US-China contest over AI chips and models.",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    demo = commands.add_parser("demo", help="run both paper scenarios; write charts and a table")
-    demo.add_argument("--out", type=Path, default=Path("chipwar-demo"), help="output folder")
-    demo.add_argument("--seed", type=_non_negative_int, default=0)
-    demo.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
-
-    listing = commands.add_parser("scenarios", help="list the preset scenarios")
-    listing.add_argument("-v", "--verbose", action="store_true", help="also list levers")
-
-    run = commands.add_parser("run", help="run one scenario and write its run directory")
-    run.add_argument("--scenario", required=True, help="preset name or scenario .toml file")
-    run.add_argument("--seed", type=_non_negative_int, default=0)
-    run.add_argument(
-        "--set",
-        dest="assignments",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a lever (us.enforcement=0.8) or parameter (params.NAME=VALUE)",
-    )
-    run.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
-    run.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")
-    run.add_argument("--out", type=Path, required=True, help="run directory to write")
+    for name, (add_arguments, _handler, summary) in COMMANDS.items():
+        add_arguments(commands.add_parser(name, help=summary, description=summary))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler = COMMANDS[args.command][1]
     try:
-        return {"demo": _demo, "scenarios": _scenarios, "run": _run}[args.command](args)
+        return handler(args)
     except InputError as err:
         print(f"chipwar {args.command}: error: {err}", file=sys.stderr)
         return EXIT_INPUT
@@ -85,6 +65,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+# --- chipwar demo
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("chipwar-demo"), help="output folder")
+    parser.add_argument("--seed", type=_non_negative_int, default=0)
+    parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from chipwar.runs.demo import run_demo
+
+    run_demo(args.out, seed=args.seed, scale=args.scale)
+    return 0
+
+
+# --- chipwar scenarios
+def _scenarios_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", help="also list levers")
+
+
 def _scenarios(args: argparse.Namespace) -> int:
     from chipwar.world.levers import describe_levers
     from chipwar.world.scenario import list_presets
@@ -98,6 +97,23 @@ def _scenarios(args: argparse.Namespace) -> int:
         for key, default, meaning in describe_levers():
             print(f"  {key:<28} {default:<5g} {meaning}")
     return 0
+
+
+# --- chipwar run
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", required=True, help="preset name or scenario .toml file")
+    parser.add_argument("--seed", type=_non_negative_int, default=0)
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a lever (us.enforcement=0.8) or parameter (params.NAME=VALUE)",
+    )
+    parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
+    parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")
+    parser.add_argument("--out", type=Path, required=True, help="run directory to write")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -121,11 +137,14 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from chipwar.runs.demo import run_demo
-
-    run_demo(args.out, seed=args.seed, scale=args.scale)
-    return 0
+# Each command: (add its arguments, handle it, one-line summary). Handlers import lazily so that
+# `chipwar --help` and quick commands start fast.
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, str]] = {
+    "demo": (_demo_arguments, _demo, "run both paper scenarios; write charts and a table"),
+    "scenarios": (_scenarios_arguments, _scenarios, "list the preset scenarios"),
+    "run": (_run_arguments, _run, "run one scenario and write its run directory"),
+}
 
 
 if __name__ == "__main__":
