@@ -22,11 +22,11 @@ and writes into a second buffer, then the buffers swap. Adopter ``i`` in country
 ``state_i`` reconsiders with probability ``revision_rate``; if it does, the utility of option
 ``k`` in {none, us, cn} is
 
-    U_k = country_utility[c, k] + neighbour_weight * share_k(neighbours) [k = us, cn only] + official_weight * (official[c] == k) + (+h_i for cn, -h_i for us) - switching_cost * (state_i != none and k != state_i)
+    U_k = country_utility[c, k] + neighbour_weight * share_k(neighbours) [k = us, cn only] + official_weight * (official[c] == k != none) + (+h_i for cn, -h_i for us) - switching_cost * (state_i != none and k != state_i)
 
 where ``share_k(neighbours)`` is the fraction of ``i``'s out-neighbours whose previous state is
 ``k`` (0 for an adopter without links), and it picks ``k`` with logit probabilities
-``exp(U_k) / sum_j exp(U_j)``.
+``exp(U_k) / sum_j exp(U_j)`` (exp evaluated by a vectorisable polynomial, relative error < 1e-11).
 
 Random numbers are counter-based: draw ``d`` (0: revise or not, 1: which option) of adopter ``i``
 at step ``t`` is a splitmix64 hash of (field seed, t, i, d) mapped to [0, 1). The result does not
@@ -37,10 +37,13 @@ bit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 from numpy.typing import NDArray
 
 __all__ = [
@@ -83,6 +86,10 @@ _SH27 = np.uint64(27)
 _SH30 = np.uint64(30)
 _SH31 = np.uint64(31)
 _INV_2_53 = 1.0 / 9007199254740992.0
+# exp reduction constants: log2(e), and ln 2 split so that k * _LN2_HI is exact.
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
 
 
 @dataclass(frozen=True)
@@ -94,12 +101,8 @@ class AdoptionConfig:
     revision_rate: float  # probability in [0, 1] that an adopter reconsiders its stack in a month
     neighbour_weight: float  # utility per unit share of neighbours on a stack (network effect)
     official_weight: float  # utility bonus for the stack its government officially chose
-    switching_cost: (
-        float  # utility cost of leaving a stack it already uses (US<->CN or stack->none)
-    )
-    heterogeneity_sd: (
-        float  # s.d. of each adopter's fixed taste h_i for the Chinese over the US stack
-    )
+    switching_cost: float  # utility cost of leaving a stack in use (US<->CN or stack->none)
+    heterogeneity_sd: float  # s.d. of each adopter's fixed taste h_i for CN over US
 
     def __post_init__(self) -> None:
         for name in ("within_links", "cross_links"):
@@ -122,7 +125,40 @@ class AdoptionConfig:
 
 
 # --------------------------------------------------------------------------------------------------
-# numba kernels
+# numba building blocks
+
+
+@intrinsic
+def _prefetch(typingctx: object, arr: types.Type, idx: types.Type) -> tuple | None:
+    """Hint the CPU to fetch ``arr[idx]`` into cache; no bounds check, never faults."""
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context: Any, builder: ir.IRBuilder, signature: Any, args: Any) -> Any:
+        aryty, idxty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = builder.gep(ary.data, [context.cast(builder, args[1], idxty, types.intp)])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        # (address, read, high temporal locality, data cache)
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
+
+@intrinsic
+def _bits_to_float(typingctx: object, x: types.Type) -> tuple | None:
+    """Reinterpret the 64 bits of an integer as a float64 (to build 2**k exactly)."""
+    if not isinstance(x, types.Integer) or x.bitwidth != 64:
+        return None
+
+    def codegen(context: Any, builder: ir.IRBuilder, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(x), codegen
 
 
 @njit(cache=True)
@@ -147,6 +183,32 @@ def _uniform(key: np.uint64, counter: np.uint64) -> float:
 
 
 @njit(cache=True)
+def _exp_nonpositive(x: float) -> float:
+    """exp(x) for x <= 0, relative error < 1e-11; 0 below -700.
+
+    Plain arithmetic (no libm call), so LLVM vectorises the loop that calls it, and the result is
+    the same bit pattern in every kernel. Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, then
+    a degree-10 Taylor polynomial for exp(r) and an exact 2**k built from its exponent bits.
+    """
+    xc = max(x, -700.0)
+    kf = np.floor(xc * _LOG2E + 0.5)
+    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
+    p = 2.755731922398589e-07
+    p = p * r + 2.7557319223985893e-06
+    p = p * r + 2.48015873015873e-05
+    p = p * r + 1.984126984126984e-04
+    p = p * r + 1.388888888888889e-03
+    p = p * r + 8.333333333333333e-03
+    p = p * r + 4.1666666666666664e-02
+    p = p * r + 0.16666666666666666
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    scale = _bits_to_float((np.int64(kf) + 1023) << 52)
+    return p * scale if x >= -700.0 else 0.0
+
+
+@njit(cache=True)
 def _pack_range(lo: int, hi: int, state: NDArray[np.int8], packed: NDArray[np.uint8]) -> None:
     """Pack states of adopters [4 lo, 4 hi) into bytes lo..hi-1, four 2-bit codes per byte."""
     n = state.shape[0]
@@ -162,6 +224,34 @@ def _pack_range(lo: int, hi: int, state: NDArray[np.int8], packed: NDArray[np.ui
 
 
 @njit(cache=True)
+def _step_tables(
+    country_utility: NDArray[np.float64],
+    official: NDArray[np.int8],
+    official_weight: float,
+    switching_cost: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per-step lookup tables, so the per-adopter loop has no branches on state or official.
+
+    base[c, k] = country_utility[c, k] + official_weight * (official[c] == k != none): a
+    government that hedges (official 0) favours neither stack, and never "no AI".
+    leave[s, k] = switching_cost * (s != none and k != s).
+    """
+    n_countries = country_utility.shape[0]
+    base = np.empty((n_countries, 3), dtype=np.float64)
+    for c in range(n_countries):
+        for k in range(3):
+            base[c, k] = country_utility[c, k]
+        if official[c] != 0:
+            base[c, official[c]] += official_weight
+    leave = np.zeros((3, 3), dtype=np.float64)
+    for s in range(1, 3):
+        for k in range(3):
+            if k != s:
+                leave[s, k] = switching_cost
+    return base, leave
+
+
+@njit(cache=True)
 def _update_range(
     lo: int,
     hi: int,
@@ -172,12 +262,10 @@ def _update_range(
     indptr: NDArray[np.integer],
     indices: NDArray[np.integer],
     country: NDArray[np.integer],
-    country_utility: NDArray[np.float64],
-    official: NDArray[np.int8],
+    base: NDArray[np.float64],
+    leave: NDArray[np.float64],
     revision_rate: float,
     neighbour_weight: float,
-    official_weight: float,
-    switching_cost: float,
     key: np.uint64,
 ) -> int:
     """Apply the update rule to adopters [lo, hi); returns how many switched.
@@ -186,25 +274,28 @@ def _update_range(
     adopter) keeps numba's array reference counting out of the inner loop.
 
     Speed comes from memory, not arithmetic. Neighbour states are read from ``packed``, the 2-bit
-    copy of ``state_in``: a quarter of the bytes, so random cross-border reads mostly hit cache.
-    Each block of adopters goes through three tight passes (who revises; gather neighbour
-    counts; choose) so the gathers of many adopters are in flight at once instead of being
-    flushed by the mispredicted branches of the logit choice. Terms like
-    ``official_weight * (official[c] == k)`` are computed branch-free; the result is the same.
+    copy of ``state_in`` (a quarter of the bytes, more of it in cache). Each block of adopters
+    goes through tight passes: who revises (branch-free compaction); prefetch then gather the
+    neighbour shares, so many cache misses are in flight at once; utilities; a vectorised exp;
+    the logit draw.
     """
     sel = np.empty(_BLOCK, dtype=np.int64)
-    share_us = np.empty(_BLOCK, dtype=np.float64)
-    share_cn = np.empty(_BLOCK, dtype=np.float64)
+    share = np.empty((_BLOCK, 2), dtype=np.float64)
+    du = np.empty(3 * _BLOCK, dtype=np.float64)
     switched = 0
     for b0 in range(lo, hi, _BLOCK):
         b1 = min(hi, b0 + _BLOCK)
-        # Pass 1: copy states and list the adopters that reconsider (branch-free compaction).
+        # 1. Copy states and list the adopters that reconsider.
         n_sel = 0
         for i in range(b0, b1):
             state_out[i] = state_in[i]
             sel[n_sel] = i
             n_sel += _uniform(key, np.uint64(i) * _TWO) < revision_rate
-        # Pass 2: neighbour shares; no data-dependent branches, so the loads overlap.
+        # 2. Neighbour shares: prefetch every target first, then gather.
+        for k in range(n_sel):
+            i = sel[k]
+            for j in range(indptr[i], indptr[i + 1]):
+                _prefetch(packed, indices[j] >> 2)
         for k in range(n_sel):
             i = sel[k]
             start = indptr[i]
@@ -218,36 +309,41 @@ def _update_range(
                 n_us += code & 1
                 n_cn += code >> 1
             inv_deg = 1.0 / max(stop - start, 1)  # no links: both shares 0
-            share_us[k] = n_us * inv_deg
-            share_cn[k] = n_cn * inv_deg
-        # Pass 3: utilities and the logit draw.
+            share[k, 0] = n_us * inv_deg
+            share[k, 1] = n_cn * inv_deg
+        # 3. Utilities U_k minus their maximum (so exp never overflows).
         for k in range(n_sel):
             i = sel[k]
             s = state_in[i]
             c = country[i]
-            off = official[c]
             h = np.float64(heterogeneity[i])
-            u0 = country_utility[c, 0] + official_weight * (off == 0)
-            u1 = country_utility[c, 1] + neighbour_weight * share_us[k] - h
-            u1 += official_weight * (off == 1)
-            u2 = country_utility[c, 2] + neighbour_weight * share_cn[k] + h
-            u2 += official_weight * (off == 2)
-            # Leaving a stack costs: s != none and k != s.
-            u0 -= switching_cost * (s != 0)
-            u1 -= switching_cost * (s == 2)
-            u2 -= switching_cost * (s == 1)
+            u0 = base[c, 0] - leave[s, 0]
+            u1 = base[c, 1] + neighbour_weight * share[k, 0] - h - leave[s, 1]
+            u2 = base[c, 2] + neighbour_weight * share[k, 1] + h - leave[s, 2]
             m = max(u0, u1, u2)
-            e0 = np.exp(u0 - m)
-            e1 = np.exp(u1 - m)
-            e2 = np.exp(u2 - m)
-            r = _uniform(key, np.uint64(i) * _TWO + _ONE) * (e0 + e1 + e2)
-            new = np.int8((r >= e0) + (r >= e0 + e1))
-            if new == 2 and e2 == 0.0:
+            du[3 * k] = u0 - m
+            du[3 * k + 1] = u1 - m
+            du[3 * k + 2] = u2 - m
+        # 4. exp, in one flat loop that LLVM vectorises.
+        for q in range(3 * n_sel):
+            du[q] = _exp_nonpositive(du[q])
+        # 5. Logit draw: k = number of cumulative weights that r reaches.
+        for k in range(n_sel):
+            i = sel[k]
+            e0 = du[3 * k]
+            e01 = e0 + du[3 * k + 1]
+            r = _uniform(key, np.uint64(i) * _TWO + _ONE) * (e01 + du[3 * k + 2])
+            new = (r >= e0) + (r >= e01)
+            if new == 2 and du[3 * k + 2] == 0.0:
                 # Rounding must never pick an option of probability 0.
-                new = np.int8(1 if e1 > 0.0 else 0)
+                new = 1 if du[3 * k + 1] > 0.0 else 0
             state_out[i] = new
-            switched += new != s
+            switched += new != state_in[i]
     return switched
+
+
+# --------------------------------------------------------------------------------------------------
+# the two step kernels (same rule, same result) and the tallies
 
 
 @njit(cache=True)
@@ -272,6 +368,7 @@ def step_kernel_serial(
 
     ``packed`` is scratch of ``(n + 3) // 4`` bytes, overwritten with a 2-bit copy of ``state_in``.
     """
+    base, leave = _step_tables(country_utility, official, official_weight, switching_cost)
     _pack_range(0, packed.shape[0], state_in, packed)
     return _update_range(
         0,
@@ -283,12 +380,10 @@ def step_kernel_serial(
         indptr,
         indices,
         country,
-        country_utility,
-        official,
+        base,
+        leave,
         revision_rate,
         neighbour_weight,
-        official_weight,
-        switching_cost,
         _step_key(seed, step_index),
     )
 
@@ -312,6 +407,7 @@ def step_kernel_parallel(
     step_index: np.uint64,
 ) -> int:
     """Same rule as ``step_kernel_serial``, chunks of adopters over all cores; identical output."""
+    base, leave = _step_tables(country_utility, official, official_weight, switching_cost)
     key = _step_key(seed, step_index)
     n = state_in.shape[0]
     n_chunks = (n + _STEP_CHUNK - 1) // _STEP_CHUNK
@@ -331,12 +427,10 @@ def step_kernel_parallel(
             indptr,
             indices,
             country,
-            country_utility,
-            official,
+            base,
+            leave,
             revision_rate,
             neighbour_weight,
-            official_weight,
-            switching_cost,
             key,
         )
     return switched
@@ -439,7 +533,8 @@ class AdoptionField:
         ptr_dtype = np.int32 if total_links < np.iinfo(np.int32).max else np.int64
         country_dtype = np.int16 if n_countries <= np.iinfo(np.int16).max else np.int32
 
-        self._seed: np.uint64 = rng.integers(0, 2**64, dtype=np.uint64, endpoint=False)
+        # np.uint64, never a Python int: numba given ints >= 2**63 takes a ~80x slower call path.
+        self._seed: np.uint64 = np.uint64(rng.integers(0, 2**64, dtype=np.uint64))
         state = np.empty(n, dtype=np.int8)
         heterogeneity = np.empty(n, dtype=np.float32)
         country = np.empty(n, dtype=country_dtype)
@@ -468,7 +563,7 @@ class AdoptionField:
                 indptr[a + 1 : a + m + 1] = link_base + deg * np.arange(1, m + 1, dtype=np.int64)
                 block = indices[link_base : link_base + m * deg].reshape(m, deg)
                 if w:
-                    # Uniform among the other size-1 adopters: draw in [0, size-1), skip self.
+                    # Uniform over the size - 1 other adopters: draw in [0, size - 1), skip self.
                     local = np.arange(lo, lo + m, dtype=np.int64)[:, None]
                     r = rng.integers(0, size - 1, size=(m, w), dtype=np.int64)
                     r += r >= local
@@ -535,10 +630,8 @@ class AdoptionField:
 
     @property
     def state(self) -> NDArray[np.int8]:
-        """Current stack of every adopter (read-only view: writes must go through ``step``)."""
-        view = self._state.view()
-        view.flags.writeable = False
-        return view
+        """Copy of every adopter's current stack (a copy: the buffers swap on every step)."""
+        return self._state.copy()
 
     @property
     def seed(self) -> np.uint64:
