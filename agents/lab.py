@@ -53,7 +53,9 @@ class Lab(mesa.Agent):
         model = self.model
         held = model.ledger.held[model.side_index[self.side]]
         self.compute_h100e = self.compute_share * held + self.offshore_h100e
-        self.base_capability = model.race.training_capability(self.compute_h100e, model.months)
+        lag = model.params.cn_algorithmic_lag if self.side == "cn" else 0.0
+        self.base_capability = model.race.training_capability(self.compute_h100e, model.months, lag)
+        model.race.record_run(self.side, model.race.training_flop(self.compute_h100e, model.months))
         self.capability = max(self.capability, self.base_capability + self.distill_bonus)
 
     def _distill(self) -> None:

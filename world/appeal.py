@@ -65,3 +65,24 @@ class StackAppeal:
             + p.adopter_open_weights_weight * cn.open_weights
             - p.adopter_access_weight * self.cn_blocked
         )
+
+    def government_terms(self, lead_log10: float, levers: Levers) -> dict[str, np.ndarray]:
+        """The terms of ``government_lean_cn`` one by one, for reports that explain a flip.
+
+        Read-only: the same formula as :meth:`update`, split so that the terms sum to
+        ``government_lean_cn`` for the same lead and levers (positive leans to China).
+        """
+        p, us, cn = self.params, levers.us, levers.china
+        ones = np.ones_like(self.control_preference)
+        price = p.cn_base_discount + p.export_push_discount * cn.export_push
+        return {
+            "capability lead": -p.buyer_capability_weight * lead_log10 * ones,
+            "price": p.buyer_price_weight * price * ones,
+            "surveillance bundle": p.buyer_surveillance_weight
+            * self.control_preference
+            * cn.surveillance_bundle,
+            "US promotion": -p.buyer_promotion_weight * us.stack_promotion * ones,
+            "US alliance (Tier 1)": -p.buyer_tier1_weight * self.allied,
+            "US embargo (Tier 3)": p.buyer_tier3_weight * self.us_blocked,
+            "Belt and Road": p.buyer_bri_weight * self.bri,
+        }

@@ -24,16 +24,27 @@ class CapabilityRace:
         self.capability = {"us": -math.inf, "cn": -math.inf}
         self.history: dict[str, list[float]] = {"us": [], "cn": []}
         self.detection = params.distillation_detect_min
+        self.frontier_run_flop = {"us": 0.0, "cn": 0.0}
 
     def algorithmic_offset(self, months: int) -> float:
         """log10 of the algorithmic-efficiency multiplier since the start (shared by both sides)."""
         return math.log10(self.params.algorithmic_progress) * months / 12.0
 
-    def training_capability(self, lab_compute: float, months: int) -> float:
-        """Capability of a frontier run on a lab's compute, in log10 effective FLOP."""
+    def training_capability(self, lab_compute: float, months: int, lag: float = 0.0) -> float:
+        """Capability of a frontier run on a lab's compute, in log10 effective FLOP.
+
+        ``lag`` is how many months behind the frontier's algorithms the lab works.
+        """
         p = self.params
-        flop = max(lab_compute, 1.0) * p.training_fraction * p.run_months * p.flop_per_h100e_month
-        return math.log10(flop) + self.algorithmic_offset(months)
+        run_months = p.run_months * p.run_length_growth ** (months / 12.0)
+        flop = max(lab_compute, 1.0) * p.training_fraction * run_months * p.flop_per_h100e_month
+        return math.log10(flop) + self.algorithmic_offset(months - lag)
+
+    def training_flop(self, lab_compute: float, months: int) -> float:
+        """Raw FLOP of a frontier run on a lab's compute (without algorithmic progress)."""
+        return 10.0 ** (
+            self.training_capability(lab_compute, months) - self.algorithmic_offset(months)
+        )
 
     def set_detection(self, share_detected: float) -> None:
         """US labs report how much distillation traffic they detect and ban."""
@@ -50,11 +61,19 @@ class CapabilityRace:
         undetected = effort * (1.0 - self.detection)
         return bonus * (1.0 - p.distillation_decay) + p.distillation_rate * undetected * gap
 
+    def record_run(self, side: str, flop: float) -> None:
+        """The largest training run of a side this month (for observation only)."""
+        self.frontier_run_flop[side] = max(self.frontier_run_flop[side], flop)
+
     def record(self, side: str, capability: float) -> None:
         """A side's capability never falls: knowledge is not lost when hardware ages."""
         self.capability[side] = max(self.capability[side], capability)
 
+    def begin_month(self) -> None:
+        self.frontier_run_flop = {"us": 0.0, "cn": 0.0}
+
     def close_month(self) -> None:
+        """Append this month's capabilities to the trajectories (backcast the first time)."""
         for side in ("us", "cn"):
             history = self.history[side]
             if not history:

@@ -53,6 +53,9 @@ class ChipMarket:
         self.offshore_block = 0.0
         self.china_sales = 0.0
         self.cn_domestic_rate = params.cn_domestic_2024
+        self.us_output_rate = params.us_production_2024
+        self.us_output_month = 0.0  # US-bloc output of the current month (H100e)
+        self.cn_domestic_month = 0.0  # Chinese domestic output of the current month (H100e)
         self.cn_investment = 0.5
         self.tool_controls = 0.0
 
@@ -98,9 +101,13 @@ class ChipMarket:
         return 1.0 + max(excess, 0.0)
 
     # --- prices and technology
-    def us_production(self, months: int) -> float:
+    def us_growth(self, months: int) -> float:
+        """Yearly growth of US-bloc chip output, easing linearly from its 2024 to its 2030 rate."""
         p = self.params
-        return p.us_production_2024 * p.us_production_growth ** (months / 12.0)
+        blend = min(months / 84.0, 1.0)
+        return p.us_production_growth + blend * (
+            p.us_production_growth_2030 - p.us_production_growth
+        )
 
     def price_per_h100e(self, months: int) -> float:
         p = self.params
@@ -118,7 +125,9 @@ class ChipMarket:
     def produce_and_export(self, months: int) -> None:
         """Produce this month's chips and ship them under the rules in force."""
         p, ledger = self.params, self.ledger
-        output = self.us_production(months)
+        output = self.us_output_rate
+        self.us_output_month = output
+        self.us_output_rate *= self.us_growth(months) ** (1.0 / 12.0)
         # Capacity spent on licensable chips for China yields `quality` H100e per unit of output.
         capacity_for_china = output * p.cn_legal_demand_share * self.china_sales
         quality = self.licensed_chip_quality(months)
@@ -139,6 +148,7 @@ class ChipMarket:
         self.passthrough_fill = shipped_share.copy()
         self.pending_orders = np.zeros_like(self.pending_orders)
         ledger.produce(self.cn, self.cn_domestic_rate, "domestic")
+        self.cn_domestic_month = self.cn_domestic_rate
         self.cn_domestic_rate *= self.cn_domestic_growth() ** (1.0 / 12.0)
 
     # --- smugglers' side

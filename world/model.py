@@ -27,6 +27,7 @@ from chipwar.world.reporters import buyer_reporters, model_reporters
 from chipwar.world.scenario import Scenario, load_scenario, with_overrides
 
 LAB_COUNT = 3
+PRESENCE_SHARE = 0.02  # share of a country's adopters on a stack that counts as a presence
 EARTH_RADIUS_KM = 6371.0
 
 
@@ -100,6 +101,7 @@ class ChipWarModel(mesa.Model):
 
     def _begin_month(self) -> None:
         self.ledger.begin_month()
+        self.race.begin_month()
         for change in self.schedule.due(self.start_month + self.months):
             self._apply_settings(change.settings, change.label)
             self.record_event(
@@ -243,7 +245,10 @@ class ChipWarModel(mesa.Model):
 
     def _initial_shares(self) -> np.ndarray:
         p, c = self.params, self.countries
-        cn_fraction = np.where(c.cn_surveillance_supplier, p.initial_cn_supplier, p.initial_cn_base)
+        # Chinese AI-surveillance presence in 2024: a reported Chinese supplier, or AI surveillance
+        # in use (AIGS 2019) in a Belt and Road country (36 of the 63 AIGS countries were BRI).
+        present = c.cn_surveillance_supplier | (c.ai_surveillance_2019 & c.bri_member)
+        cn_fraction = np.where(present, p.initial_cn_supplier, p.initial_cn_base)
         cn_fraction[self.side_index["cn"]] = 1.0 - p.initial_cn_base
         cn_fraction[self.side_index["us"]] = 0.0
         shares = np.empty((len(c), 3))
@@ -262,6 +267,8 @@ class ChipWarModel(mesa.Model):
         compute_cn = float(ledger.held[cn]) + offshore
         previous = self.metrics
         counts = self.adoption.counts().astype(float)
+        shares = self.adoption_shares
+        networks = list(self.agents_by_type.get(SmugglingNetwork, []))
         official = np.array([b.official for b in self.buyers])
         others = np.ones(len(c), dtype=bool)
         others[cn] = False
@@ -280,7 +287,16 @@ class ChipWarModel(mesa.Model):
             "seized_h100e_cum": ledger.seized,
             "offshore_h100e": offshore,
             "distill_gain": leader.distill_bonus,
-            "networks_active": len(self.agents_by_type.get(SmugglingNetwork, [])),
+            "networks_active": len(networks),
+            "largest_network_usd": max((n.capacity_usd for n in networks), default=0.0),
+            "us_output_h100e": self.market.us_output_month,
+            "cn_domestic_output_h100e": self.market.cn_domestic_month,
+            "cn_licensed_h100e": float(ledger.legal_imports[cn]),
+            "cn_acquired_h100e": self.market.cn_domestic_month
+            + float(ledger.legal_imports[cn])
+            + ledger.smuggled_month,
+            "frontier_run_flop_us": self.race.frontier_run_flop["us"],
+            "countries_cn_presence": int(((shares[:, STACK_CN] >= PRESENCE_SHARE) & others).sum()),
             "countries_cn_majority": int(
                 ((counts[:, STACK_CN] > counts[:, STACK_US]) & others).sum()
             ),
