@@ -81,13 +81,17 @@ class Target(BaseModel):
     def inside(self, value: float) -> bool:
         return self.lower <= value <= self.upper
 
-    def miss(self, value: float) -> float:
-        """Distance outside the accepted range, in range widths (log scale if ``log``); 0 inside."""
+    def miss(self, value: float, margin: float = 0.0) -> float:
+        """Distance outside the accepted range, in range widths (log scale if ``log``); 0 inside.
+
+        ``margin`` (a share of the width) shrinks the range from both ends first.
+        """
         low, high, x = self.lower, self.upper, value
         if self.log:
             low, high = math.log(max(low, 1e-12)), math.log(high)
             x = math.log(max(x, 1e-12))
         width = high - low
+        low, high = low + margin * width, high - margin * width
         if x < low:
             return (low - x) / width
         if x > high:
