@@ -16,7 +16,7 @@ FIXED_STACK = {"USA": STACK_US, "CHN": STACK_CN}
 
 
 class Buyer(mesa.Agent):
-    """One country: imports chips under licence, may host diversion, and picks its official stack.
+    """One country's government: it picks its official AI stack (trade flows are in the ledger).
 
     Every ``buyer_review_months`` (staggered across countries) the government weighs the Chinese
     stack against the US one: capability lead, price, surveillance appeal for a control-preferring

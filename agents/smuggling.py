@@ -56,14 +56,15 @@ class SmugglingNetwork(mesa.Agent):
         """The next order (H100e) with the highest expected profit; 0 if none pays.
 
         Next month the network holds this month's cargo plus the new order: a bust takes both
-        and the penalty; otherwise the cargo earns its premium.
+        and the penalty; otherwise both earn their premium. A bigger order raises the risk to
+        the cargo too.
         """
         model, p = self.model, self.model.params
         price = model.market.price_per_h100e(model.months)
         volumes = VOLUME_GRID * self.capacity_usd / price
         at_risk = self.cargo + volumes
         risk = model.market.bust_probability(self.hub, at_risk, model.levers.us.enforcement)
-        profit = (1.0 - risk) * model.market.premium * price * volumes - risk * (
+        profit = (1.0 - risk) * model.market.premium * price * at_risk - risk * (
             price * at_risk + p.bust_penalty_usd
         )
         best = int(np.argmax(profit))
