@@ -1,15 +1,8 @@
 """Adoption field: millions of micro-adopters choosing an AI stack, held in numpy arrays.
 
 Why arrays and not Mesa agents: there are 10^5 to 10^7 micro-adopters (firms, agencies, cities),
-far too many for Python objects (DESIGN.md §2). Each adopter is a few array cells; one numba kernel
-updates all of them per month, and country shares emerge from the kernel.
-
-Layout. Adopters are stored contiguous by country: country ``c`` owns indices
-``[start[c], start[c + 1])``, so an adopter's within-country neighbours sit close in memory. Per
-adopter we hold: the stack state (int8, two buffers for the synchronous update, plus a 2-bit packed
-copy that the kernel gathers neighbours from), a fixed taste ``h_i`` (float32), its country id
-(int16 below 32768 countries), and its directed out-links as CSR (``indptr``/``indices``, int32
-while they fit). With 6 links: 2 + 0.25 + 4 + 2 + 4 + 24 = 36.25 bytes.
+far too many for Python objects (DESIGN.md §2). Each adopter is a few array cells; numba kernels
+update all of them per month, and country shares emerge from the kernels.
 
 Links. Each adopter in country ``c`` gets ``within_links`` targets drawn uniformly among the
 *other* adopters of ``c`` and ``cross_links`` targets in other countries: the country ``j != c``
@@ -17,10 +10,9 @@ is drawn with probability proportional to ``link_weights[c, j]``, then an adopte
 ``j``. If row ``c`` has no positive off-diagonal weight (or there is only one country), the cross
 links become within links. A country with a single adopter has no within links.
 
-Update rule (one step = one month), synchronous: every adopter reads the previous state vector
-and writes into a second buffer, then the buffers swap. Adopter ``i`` in country ``c`` with state
-``state_i`` reconsiders with probability ``revision_rate``; if it does, the utility of option
-``k`` in {none, us, cn} is
+Update rule (one step = one month), synchronous: every adopter decides from the previous month's
+states. Adopter ``i`` in country ``c`` with state ``state_i`` reconsiders with probability
+``revision_rate``; if it does, the utility of option ``k`` in {none, us, cn} is
 
     U_k = country_utility[c, k] + neighbour_weight * share_k(neighbours) [k = us, cn only] + official_weight * (official[c] == k != none) + (+h_i for cn, -h_i for us) - switching_cost * (state_i != none and k != state_i)
 
@@ -32,16 +24,34 @@ Random numbers are counter-based: draw ``d`` (0: revise or not, 1: which option)
 at step ``t`` is a splitmix64 hash of (field seed, t, i, d) mapped to [0, 1). The result does not
 depend on thread count or scheduling: serial and parallel kernels give identical states, bit for
 bit.
+
+How it is computed (``AdoptionField.step``): incrementally. Few adopters switch in a month, so
+instead of re-reading every reviser's neighbours each month, each adopter keeps how many of its
+out-neighbours are on the US and on the Chinese stack (two counts packed in one byte while an
+adopter has at most 15 links), and a switch pushes +-1 to the adopters that link to the switcher,
+found through *in-link* lists. A step is then (1) one sequential pass deciding the revisers from
+their own cells and marking switchers, then (2) one pass pushing the switches. The result is the
+same, bit for bit, as re-reading the neighbours (``step_kernel_serial`` and
+``step_kernel_parallel`` below, kept as the direct reference of the rule).
+
+Layout. Adopters are stored contiguous by country: country ``c`` owns indices
+``[start[c], start[c + 1])``. Per adopter: the stack (int8), the packed neighbour counts (uint8),
+the taste ``h_i`` (float32) and the in-links as CSR (``in_ptr``/``in_idx``, int32 while they
+fit); with 6 links 1 + 1 + 4 + 4 + 24 = 34 bytes. Country ids and the out-link CSR (``country``,
+``indptr``, ``indices``) are derived on demand for inspection; the kernels never need them.
 """  # noqa: E501 (the update rule above is kept on one line)
 
 from __future__ import annotations
 
+import copy
+import math
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, prange, set_parallel_chunksize, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numpy.typing import NDArray
@@ -55,15 +65,26 @@ __all__ = [
     "AdoptionField",
     "counts_kernel_parallel",
     "counts_kernel_serial",
+    "revise_threshold",
+    "step_incremental_parallel",
+    "step_incremental_serial",
     "step_kernel_parallel",
     "step_kernel_serial",
 ]
 
 STACK_NONE, STACK_US, STACK_CN = 0, 1, 2
 
-#: Above this many adopters ``step`` uses the parallel kernel; below it thread start-up costs more
-#: than it saves (the parallel kernel loses below about 10^4 adopters).
-PARALLEL_THRESHOLD = 20_000
+#: Up to this many adopters ``step`` runs the serial kernel: a serial step takes at most ~10 ms
+#: here, and a parallel one on a busy machine waits tens of ms for the OS to schedule its second
+#: thread (on an idle one it gains a few ms per step, which a default run would not notice).
+#: Above it, ``kernel="auto"`` times both kernels as it goes and runs the faster: the better
+#: choice depends on the machine's load, and the two kernels give identical results, so the
+#: choice never changes a run.
+PARALLEL_THRESHOLD = 1_000_000
+# Under kernel="auto": the first steps alternate the two kernels; then every _PROBE_EVERY-th step
+# re-times the slower one, in case the machine's load changed.
+_PROBE_FIRST = 4
+_PROBE_EVERY = 32
 
 # Adopters per block when building links, so construction temporaries stay bounded at 10^7 adopters.
 _BUILD_BLOCK = 1 << 18
@@ -74,6 +95,17 @@ _STEP_CHUNK = 1 << 14
 _BLOCK = 256
 # Chunks for the parallel tally; fixed so the work split never depends on the thread count.
 _COUNT_CHUNKS = 64
+# Work chunks handed to a thread at a time by the parallel incremental kernel.
+_DYNAMIC_CHUNKS = 2
+# Bit of a state byte marking "switched this step" (the old state then sits in bits 2-3).
+_SWITCHED = 16
+_SWITCHED_WORD = np.uint64(0x1010101010101010)  # that bit in each byte of a 64-bit word
+# Stand-in for "no links of this kind" in a block (a (m, 0) view, no memory).
+_NO_LINKS = np.empty((_BUILD_BLOCK, 0), dtype=np.int64)
+# Rows ahead that link construction prefetches (random scatter into 10^7-element arrays).
+_AHEAD = 16
+# Switchers whose followers' counts are prefetched together before being updated.
+_PUSH_BATCH = 32
 
 # splitmix64 constants as np.uint64: numba given Python ints >= 2**63 falls onto slow paths.
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -469,6 +501,477 @@ def counts_kernel_parallel(
 
 
 # --------------------------------------------------------------------------------------------------
+# the incremental kernels: what AdoptionField.step runs
+
+
+@intrinsic
+def _prefetch_write(typingctx: object, arr: types.Type, idx: types.Type) -> tuple | None:
+    """Like ``_prefetch`` but with intent to write (PREFETCHW), for the count updates."""
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context: Any, builder: ir.IRBuilder, signature: Any, args: Any) -> Any:
+        aryty, idxty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = builder.gep(ary.data, [context.cast(builder, args[1], idxty, types.intp)])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
+
+@intrinsic
+def _atomic_add(
+    typingctx: object, arr: types.Type, idx: types.Type, val: types.Type
+) -> tuple | None:
+    """``arr[idx] += val`` as one atomic read-modify-write (wrapping), for the parallel kernel.
+
+    Integer addition commutes, so the result never depends on which thread adds first.
+    """
+    if (
+        not isinstance(arr, types.Array)
+        or not isinstance(arr.dtype, types.Integer)
+        or not isinstance(idx, types.Integer)
+        or not isinstance(val, types.Integer)
+    ):
+        return None
+
+    def codegen(context: Any, builder: ir.IRBuilder, signature: Any, args: Any) -> Any:
+        aryty, idxty, valty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = builder.gep(ary.data, [context.cast(builder, args[1], idxty, types.intp)])
+        width = aryty.dtype.bitwidth
+        value = args[2]
+        if valty.bitwidth > width:
+            value = builder.trunc(value, ir.IntType(width))
+        elif valty.bitwidth < width:
+            value = builder.sext(value, ir.IntType(width))
+        builder.atomic_rmw("add", ptr, value, "monotonic")
+        return context.get_dummy_value()
+
+    return types.void(arr, idx, val), codegen
+
+
+@njit(cache=True)
+def _decide_chunk(
+    lo: int,
+    hi: int,
+    c: int,
+    state: NDArray[np.int8],
+    counts: NDArray[np.unsignedinteger],
+    heterogeneity: NDArray[np.float32],
+    base: NDArray[np.float64],
+    leave: NDArray[np.float64],
+    inv_degree: float,
+    half: int,
+    revise_below: np.uint64,
+    neighbour_weight: float,
+    key: np.uint64,
+    delta: NDArray[np.int64],
+) -> int:
+    """Phase 1 for adopters [lo, hi) of country ``c``: who revises, and what it picks.
+
+    Reads only the adopter's own cells (state, neighbour counts, taste): no neighbour walk.
+    A switcher's byte keeps its new state in bits 0-1 and records the old one in bits 2-3 plus
+    the flag ``_SWITCHED``, so phase 2 can push the change to the adopters that link to it.
+    ``delta`` receives this chunk's change of the country's (none, us, cn) tally.
+    """
+    sel = np.empty(_BLOCK, dtype=np.int64)
+    flag = np.empty(_BLOCK, dtype=np.uint8)
+    du = np.empty(3 * _BLOCK, dtype=np.float64)
+    mask = (1 << half) - 1
+    switched = 0
+    for b0 in range(lo, hi, _BLOCK):
+        b1 = min(hi, b0 + _BLOCK)
+        # 1. Who revises: draw 0 of each adopter, compared as integers (exactly u < rate), in a
+        # flat loop that LLVM vectorises; then a branch-free compaction.
+        for i in range(b0, b1):
+            z = _mix64(key + (np.uint64(i) * _TWO + _ONE) * _GAMMA)
+            flag[i - b0] = (z >> _SH11) < revise_below
+        n_sel = 0
+        for q in range(b1 - b0):
+            sel[n_sel] = b0 + q
+            n_sel += flag[q]
+        # Sparse revisers defeat the hardware prefetcher: ask for their cells all at once.
+        for k in range(n_sel):
+            i = sel[k]
+            _prefetch(heterogeneity, i)
+            _prefetch(counts, i)
+            _prefetch(state, i)
+        # 2. Utilities from the adopter's own counts, minus their maximum.
+        for k in range(n_sel):
+            i = sel[k]
+            s = state[i]
+            code = np.int64(counts[i])
+            h = np.float64(heterogeneity[i])
+            u0 = base[c, 0] - leave[s, 0]
+            u1 = base[c, 1] + neighbour_weight * ((code & mask) * inv_degree) - h - leave[s, 1]
+            u2 = base[c, 2] + neighbour_weight * ((code >> half) * inv_degree) + h - leave[s, 2]
+            m = max(u0, u1, u2)
+            du[3 * k] = u0 - m
+            du[3 * k + 1] = u1 - m
+            du[3 * k + 2] = u2 - m
+        # 3. exp, in one flat loop that LLVM vectorises.
+        for q in range(3 * n_sel):
+            du[q] = _exp_nonpositive(du[q])
+        # 4. Logit draw (draw 1), exactly as in _update_range.
+        for k in range(n_sel):
+            i = sel[k]
+            e0 = du[3 * k]
+            e01 = e0 + du[3 * k + 1]
+            r = _uniform(key, np.uint64(i) * _TWO + _ONE) * (e01 + du[3 * k + 2])
+            new = (r >= e0) + (r >= e01)
+            if new == 2 and du[3 * k + 2] == 0.0:
+                new = 1 if du[3 * k + 1] > 0.0 else 0
+            s = state[i]
+            if new != s:
+                state[i] = new | (s << 2) | _SWITCHED
+                delta[new] += 1
+                delta[s] -= 1
+                switched += 1
+    return switched
+
+
+@njit(cache=True)
+def _push_chunk(
+    lo: int,
+    hi: int,
+    state: NDArray[np.int8],
+    words: NDArray[np.uint64],
+    counts: NDArray[np.unsignedinteger],
+    in_ptr: NDArray[np.integer],
+    in_idx: NDArray[np.integer],
+    half: int,
+    atomic: bool,
+) -> None:
+    """Phase 2 for adopters [lo, hi): each switcher updates the counts of its followers.
+
+    Finding the switchers: ``words`` views the state bytes eight at a time, so runs without a
+    switch are skipped a word at a time. Switchers are then taken in batches, and their memory is
+    fetched in stages, each stage a batch of independent cache misses in flight at once: the
+    in-list pointers, then the in-lists, then the followers' counts (with intent to write); only
+    then are the counts updated. ``atomic`` for the parallel kernel, where switchers in different
+    chunks may share a follower.
+    """
+    batch = np.empty(_PUSH_BATCH, dtype=np.int64)
+    full = (1 << (2 * half)) - 1
+    i = lo
+    while i < hi:
+        n_b = 0
+        while i < hi and n_b < _PUSH_BATCH:
+            if i & 7 == 0 and i + 8 <= hi and words[i >> 3] & _SWITCHED_WORD == 0:
+                i += 8
+                continue
+            batch[n_b] = i
+            n_b += (state[i] & _SWITCHED) != 0
+            i += 1
+        for k in range(n_b):
+            _prefetch(in_ptr, batch[k])
+        for k in range(n_b):
+            _prefetch(in_idx, in_ptr[batch[k]])
+        for k in range(n_b):
+            j = batch[k]
+            for p in range(in_ptr[j], in_ptr[j + 1]):
+                _prefetch_write(counts, in_idx[p])
+        for k in range(n_b):
+            j = batch[k]
+            b = state[j]
+            new = b & 3
+            old = (b >> 2) & 3
+            state[j] = new
+            d = (np.int64(new == 1) - np.int64(old == 1)) + (
+                (np.int64(new == 2) - np.int64(old == 2)) << half
+            )
+            d &= full
+            if atomic:
+                for p in range(in_ptr[j], in_ptr[j + 1]):
+                    _atomic_add(counts, in_idx[p], d)
+            else:
+                for p in range(in_ptr[j], in_ptr[j + 1]):
+                    t = in_idx[p]
+                    counts[t] = (np.int64(counts[t]) + d) & full
+
+
+@njit(cache=True)
+def _close_step(
+    chunk_country: NDArray[np.int64], delta: NDArray[np.int64], tally: NDArray[np.int64]
+) -> None:
+    """Add each chunk's change to its country's (none, us, cn) tally; integers, so order-free."""
+    for b in range(chunk_country.shape[0]):
+        c = chunk_country[b]
+        for k in range(3):
+            tally[c, k] += delta[b, k]
+
+
+@njit(cache=True)
+def step_incremental_serial(
+    state: NDArray[np.int8],
+    words: NDArray[np.uint64],
+    counts: NDArray[np.unsignedinteger],
+    heterogeneity: NDArray[np.float32],
+    in_ptr: NDArray[np.integer],
+    in_idx: NDArray[np.integer],
+    chunk_start: NDArray[np.int64],
+    chunk_country: NDArray[np.int64],
+    inv_degree: NDArray[np.float64],
+    half: int,
+    tally: NDArray[np.int64],
+    delta: NDArray[np.int64],
+    country_utility: NDArray[np.float64],
+    official: NDArray[np.int8],
+    revise_below: np.uint64,
+    neighbour_weight: float,
+    official_weight: float,
+    switching_cost: float,
+    seed: np.uint64,
+    step_index: np.uint64,
+) -> int:
+    """One synchronous step on one thread, updating neighbour counts and tallies; switch count.
+
+    Phase 1 decides every chunk from last month's counts (nobody's counts change during it), then
+    phase 2 pushes the switches: together exactly the synchronous rule of ``step_kernel_serial``.
+    """
+    base, leave = _step_tables(country_utility, official, official_weight, switching_cost)
+    key = _step_key(seed, step_index)
+    n_chunks = chunk_country.shape[0]
+    delta[:] = 0
+    switched = 0
+    for b in range(n_chunks):
+        c = chunk_country[b]
+        switched += _decide_chunk(
+            chunk_start[b],
+            chunk_start[b + 1],
+            c,
+            state,
+            counts,
+            heterogeneity,
+            base,
+            leave,
+            inv_degree[c],
+            half,
+            revise_below,
+            neighbour_weight,
+            key,
+            delta[b],
+        )
+    if switched:
+        for b in range(n_chunks):
+            _push_chunk(
+                chunk_start[b],
+                chunk_start[b + 1],
+                state,
+                words,
+                counts,
+                in_ptr,
+                in_idx,
+                half,
+                False,
+            )
+        _close_step(chunk_country, delta, tally)
+    return switched
+
+
+@njit(parallel=True, cache=True)
+def step_incremental_parallel(
+    state: NDArray[np.int8],
+    words: NDArray[np.uint64],
+    counts: NDArray[np.unsignedinteger],
+    heterogeneity: NDArray[np.float32],
+    in_ptr: NDArray[np.integer],
+    in_idx: NDArray[np.integer],
+    chunk_start: NDArray[np.int64],
+    chunk_country: NDArray[np.int64],
+    inv_degree: NDArray[np.float64],
+    half: int,
+    tally: NDArray[np.int64],
+    delta: NDArray[np.int64],
+    country_utility: NDArray[np.float64],
+    official: NDArray[np.int8],
+    revise_below: np.uint64,
+    neighbour_weight: float,
+    official_weight: float,
+    switching_cost: float,
+    seed: np.uint64,
+    step_index: np.uint64,
+) -> int:
+    """Same as ``step_incremental_serial`` with chunks over all cores; identical output.
+
+    Chunks are fixed at construction (never by thread count) and the counts are updated with
+    atomic integer adds, so the result is the same on any number of threads.
+    """
+    base, leave = _step_tables(country_utility, official, official_weight, switching_cost)
+    key = _step_key(seed, step_index)
+    n_chunks = chunk_country.shape[0]
+    delta[:] = 0
+    switched = 0
+    for b in prange(n_chunks):
+        c = chunk_country[b]
+        switched += _decide_chunk(
+            chunk_start[b],
+            chunk_start[b + 1],
+            c,
+            state,
+            counts,
+            heterogeneity,
+            base,
+            leave,
+            inv_degree[c],
+            half,
+            revise_below,
+            neighbour_weight,
+            key,
+            delta[b],
+        )
+    if switched:
+        for b in prange(n_chunks):
+            _push_chunk(
+                chunk_start[b], chunk_start[b + 1], state, words, counts, in_ptr, in_idx, half, True
+            )
+        _close_step(chunk_country, delta, tally)
+    return switched
+
+
+# --------------------------------------------------------------------------------------------------
+# construction helpers (run once)
+
+
+@njit(cache=True)
+def _count_in_links(
+    in_ptr: NDArray[np.integer], within: NDArray[np.int64], cross: NDArray[np.int64]
+) -> None:
+    """Pass 1: add one in-link per target into ``in_ptr[t + 1]`` (a prefix sum follows).
+
+    Random increments: each row's targets are prefetched ``_AHEAD`` rows early.
+    """
+    m = within.shape[0]
+    for k in range(m):
+        if k + _AHEAD < m:
+            for t in within[k + _AHEAD]:
+                _prefetch_write(in_ptr, t + 1)
+            for t in cross[k + _AHEAD]:
+                _prefetch_write(in_ptr, t + 1)
+        for t in within[k]:
+            in_ptr[t + 1] += 1
+        for t in cross[k]:
+            in_ptr[t + 1] += 1
+
+
+@njit(cache=True)
+def _prefix_sum(ptr: NDArray[np.integer]) -> None:
+    """In place, in the array's own dtype (numpy's cumsum would allocate an int64 temporary)."""
+    for t in range(1, ptr.shape[0]):
+        ptr[t] += ptr[t - 1]
+
+
+@njit(cache=True)
+def _fill_in_links(
+    first: int,
+    within: NDArray[np.int64],
+    cross: NDArray[np.int64],
+    cursor: NDArray[np.integer],
+    in_idx: NDArray[np.integer],
+    state: NDArray[np.int8],
+    counts: NDArray[np.unsignedinteger],
+    half: int,
+) -> None:
+    """Pass 2: write sources into their targets' in-lists, and count each source's neighbours.
+
+    ``cursor[t]`` starts at t's first slot and advances; sources arrive in increasing order, so
+    every in-list comes out sorted. Three random accesses per link, so a two-stage prefetch:
+    a row's cursors and states ``2 * _AHEAD`` rows early, its in-list slots ``_AHEAD`` rows early.
+    """
+    m = within.shape[0]
+    w = within.shape[1]
+    deg = w + cross.shape[1]
+    for k in range(m):
+        if k + 2 * _AHEAD < m:
+            for q in range(deg):
+                t = within[k + 2 * _AHEAD, q] if q < w else cross[k + 2 * _AHEAD, q - w]
+                _prefetch_write(cursor, t)
+                _prefetch(state, t)
+        if k + _AHEAD < m:
+            for q in range(deg):
+                t = within[k + _AHEAD, q] if q < w else cross[k + _AHEAD, q - w]
+                _prefetch_write(in_idx, cursor[t])
+        i = first + k
+        n_us = 0
+        n_cn = 0
+        for q in range(deg):
+            t = within[k, q] if q < w else cross[k, q - w]
+            in_idx[cursor[t]] = i
+            cursor[t] += 1
+            s = state[t]
+            n_us += s == 1
+            n_cn += s == 2
+        counts[i] = n_us | (n_cn << half)
+
+
+@njit(cache=True)
+def _shift_right(ptr: NDArray[np.integer]) -> None:
+    """After filling, ``ptr[t]`` holds t's end: shift by one so it holds t's start again."""
+    for t in range(ptr.shape[0] - 1, 0, -1):
+        ptr[t] = ptr[t - 1]
+    ptr[0] = 0
+
+
+@njit(cache=True)
+def _out_links(
+    in_ptr: NDArray[np.integer],
+    in_idx: NDArray[np.integer],
+    out_ptr: NDArray[np.integer],
+    country_start: NDArray[np.int64],
+    out: NDArray[np.integer],
+) -> None:
+    """Rebuild the out-links from the in-links: per adopter, own-country targets first.
+
+    Each group is in increasing order (the order the links were drawn in is not kept).
+    """
+    n = out_ptr.shape[0] - 1
+    cursor = out_ptr[:-1].copy()
+    for t in range(n):
+        for p in range(in_ptr[t], in_ptr[t + 1]):
+            i = in_idx[p]
+            out[cursor[i]] = t
+            cursor[i] += 1
+    for c in range(country_start.shape[0] - 1):
+        lo, hi = country_start[c], country_start[c + 1]
+        for i in range(lo, hi):
+            row = out[out_ptr[i] : out_ptr[i + 1]].copy()
+            w = 0
+            for t in row:
+                if lo <= t < hi:
+                    out[out_ptr[i] + w] = t
+                    w += 1
+            for t in row:
+                if not lo <= t < hi:
+                    out[out_ptr[i] + w] = t
+                    w += 1
+
+
+@njit(cache=True)
+def _recount(
+    state: NDArray[np.int8],
+    out_ptr: NDArray[np.integer],
+    out: NDArray[np.integer],
+    half: int,
+    counts: NDArray[np.unsignedinteger],
+) -> None:
+    """Neighbour counts recomputed from scratch (a check of the incremental ones)."""
+    for i in range(state.shape[0]):
+        n_us = 0
+        n_cn = 0
+        for p in range(out_ptr[i], out_ptr[i + 1]):
+            s = state[out[p]]
+            n_us += s == 1
+            n_cn += s == 2
+        counts[i] = n_us | (n_cn << half)
+
+
+# --------------------------------------------------------------------------------------------------
 # the field
 
 
@@ -483,13 +986,30 @@ def _as_array(value: object, name: str, ndim: int) -> NDArray:
     return arr
 
 
+def _count_dtype(max_degree: int) -> type[np.unsignedinteger]:
+    """Smallest unsigned type holding two counts of 0..max_degree side by side."""
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if max_degree < 1 << (4 * np.dtype(dtype).itemsize):
+            return dtype
+    raise ValueError(f"{max_degree} links per adopter: at most 65535 are supported")
+
+
+def revise_threshold(revision_rate: float) -> np.uint64:
+    """Integer threshold T with ``(z >> 11) < T`` exactly when ``(z >> 11) * 2**-53 < rate``."""
+    return np.uint64(math.ceil(float(revision_rate) * 2.0**53))
+
+
 class AdoptionField:
-    """All micro-adopters of the world: state, fixed taste, country and links, stepped by numba.
+    """All micro-adopters of the world: state, fixed taste, neighbour counts and in-links.
 
     Construction draws, from ``rng`` and in this order: one np.uint64 field seed, then per country
     (in blocks of adopters) the initial states, the tastes ``h_i`` and the link targets. Steps draw
     nothing from ``rng``: they hash (field seed, step_index, adopter, draw), so a step is a pure
     function of the state and its inputs.
+
+    The links are drawn twice from the same generator state (the generator is rewound in
+    between): once to size the in-link lists, once to fill them. That keeps the draws, and so the
+    field, identical to drawing the out-links once, without ever holding both link lists.
     """
 
     n_adopters: int
@@ -511,6 +1031,7 @@ class AdoptionField:
         n = int(sizes.sum())
         self.n_countries = n_countries
         self.n_adopters = n
+        self._sizes = sizes
 
         start = np.zeros(n_countries + 1, dtype=np.int64)
         np.cumsum(sizes, out=start[1:])
@@ -526,21 +1047,27 @@ class AdoptionField:
         )
         n_cross = np.where(has_cross, config.cross_links, 0)
         n_within = np.where(sizes > 1, n_within, 0).astype(np.int64)
-        degree = n_within + n_cross
+        degree = (n_within + n_cross).astype(np.int64)
         total_links = int((degree * sizes).sum())
+        self.degree: NDArray[np.int64] = degree  # out-links per adopter, by country
+        self._inv_degree = 1.0 / np.maximum(degree, 1).astype(np.float64)  # no links: shares 0
 
         idx_dtype = np.int32 if n < np.iinfo(np.int32).max else np.int64
         ptr_dtype = np.int32 if total_links < np.iinfo(np.int32).max else np.int64
-        country_dtype = np.int16 if n_countries <= np.iinfo(np.int16).max else np.int32
+        count_dtype = _count_dtype(int(degree.max()))
+        self._half = 4 * np.dtype(count_dtype).itemsize
+        self._idx_dtype = idx_dtype
+        self._ptr_dtype = ptr_dtype
 
         # np.uint64, never a Python int: numba given ints >= 2**63 takes a ~80x slower call path.
         self._seed: np.uint64 = np.uint64(rng.integers(0, 2**64, dtype=np.uint64))
-        state = np.empty(n, dtype=np.int8)
+        # State bytes padded to whole 64-bit words: the push phase scans them eight at a time.
+        state_words = np.zeros((n + 7) // 8, dtype=np.uint64)
+        state = state_words.view(np.int8)[:n]
         heterogeneity = np.empty(n, dtype=np.float32)
-        country = np.empty(n, dtype=country_dtype)
-        indptr = np.empty(n + 1, dtype=ptr_dtype)
-        indices = np.empty(total_links, dtype=idx_dtype)
-        indptr[0] = 0
+        counts = np.empty(n, dtype=count_dtype)
+        in_ptr = np.zeros(n + 1, dtype=ptr_dtype)
+        in_idx = np.empty(total_links, dtype=idx_dtype)
         # State thresholds on one uniform; 2.0 (never reached) where the later options have zero
         # share, so rounding in the cumulative sum can never pick a stack with zero initial share.
         cum = np.cumsum(shares, axis=1)
@@ -548,41 +1075,79 @@ class AdoptionField:
         thresh_cn = np.where(shares[:, 2] > 0.0, cum[:, 1], 2.0)
         sd = np.float32(config.heterogeneity_sd)
 
-        link_base = 0
-        for c in range(n_countries):
+        u_buf = np.empty(min(n, _BUILD_BLOCK), dtype=np.float64)
+        h_buf = np.empty(min(n, _BUILD_BLOCK), dtype=np.float32)
+
+        def draw_block(c: int, lo: int, m: int, h_out: NDArray[np.float32]) -> tuple:
+            """One block's draws in the documented order: states' uniforms (into ``u_buf``),
+            tastes (into ``h_out``), then within and cross link targets (global indices).
+
+            In place where numpy allows: at 10^7 adopters block temporaries are bytes per adopter.
+            """
             size = int(sizes[c])
             w, x = int(n_within[c]), int(n_cross[c])
-            deg = w + x
-            country[start[c] : start[c + 1]] = c
-            for lo in range(0, size, _BUILD_BLOCK):
-                m = min(_BUILD_BLOCK, size - lo)
+            rng.random(out=u_buf[:m])
+            rng.standard_normal(dtype=np.float32, out=h_out)
+            within = _NO_LINKS[:m]
+            cross = _NO_LINKS[:m]
+            if w:
+                # Uniform over the size - 1 others: draw in [0, size - 1), skip self.
+                within = rng.integers(0, size - 1, size=(m, w), dtype=np.int64)
+                within += within >= np.arange(lo, lo + m, dtype=np.int64)[:, None]
+                within += start[c]
+            if x:
+                pick = rng.random((m, x))
+                pick *= cum_weights[c, -1]
+                j = np.searchsorted(cum_weights[c], pick, "right")
+                del pick
+                np.minimum(j, n_countries - 1, out=j)
+                cross = rng.integers(0, sizes[j], dtype=np.int64)
+                cross += start[j]
+            return within, cross
+
+        rewind = copy.deepcopy(rng.bit_generator.state)
+        for c in range(n_countries):  # pass 1: states, tastes, in-degrees
+            for lo in range(0, int(sizes[c]), _BUILD_BLOCK):
+                m = min(_BUILD_BLOCK, int(sizes[c]) - lo)
                 a = int(start[c]) + lo  # global index of the block's first adopter
-                u = rng.random(m)
-                state[a : a + m] = (u >= thresh_us[c]).astype(np.int8) + (u >= thresh_cn[c])
-                heterogeneity[a : a + m] = rng.standard_normal(m, dtype=np.float32) * sd
-                indptr[a + 1 : a + m + 1] = link_base + deg * np.arange(1, m + 1, dtype=np.int64)
-                block = indices[link_base : link_base + m * deg].reshape(m, deg)
-                if w:
-                    # Uniform over the size - 1 other adopters: draw in [0, size - 1), skip self.
-                    local = np.arange(lo, lo + m, dtype=np.int64)[:, None]
-                    r = rng.integers(0, size - 1, size=(m, w), dtype=np.int64)
-                    r += r >= local
-                    block[:, :w] = r + start[c]
-                if x:
-                    total = cum_weights[c, -1]
-                    j = np.searchsorted(cum_weights[c], rng.random((m, x)) * total, side="right")
-                    np.minimum(j, n_countries - 1, out=j)
-                    block[:, w:] = start[j] + rng.integers(0, sizes[j], dtype=np.int64)
-                link_base += m * deg
+                h_out = heterogeneity[a : a + m]
+                within, cross = draw_block(c, lo, m, h_out)
+                u = u_buf[:m]
+                state[a : a + m] = u >= thresh_us[c]
+                state[a : a + m] += u >= thresh_cn[c]
+                h_out *= sd
+                _count_in_links(in_ptr, within, cross)
+                del within, cross
+        _prefix_sum(in_ptr)
+        rng.bit_generator.state = rewind
+        for c in range(n_countries):  # pass 2: the same draws again; in-lists and counts
+            for lo in range(0, int(sizes[c]), _BUILD_BLOCK):
+                m = min(_BUILD_BLOCK, int(sizes[c]) - lo)
+                within, cross = draw_block(c, lo, m, h_buf[:m])
+                a = int(start[c]) + lo
+                _fill_in_links(a, within, cross, in_ptr, in_idx, state, counts, self._half)
+                del within, cross
+        _shift_right(in_ptr)
+
+        # Work chunks: fixed here (never by thread count), each inside one country.
+        bounds = [
+            (c, lo, min(lo + _STEP_CHUNK, int(start[c + 1])))
+            for c in range(n_countries)
+            for lo in range(int(start[c]), int(start[c + 1]), _STEP_CHUNK)
+        ]
+        self._chunk_country = np.array([b[0] for b in bounds], dtype=np.int64)
+        self._chunk_start = np.array([b[1] for b in bounds] + [n], dtype=np.int64)
+        self._delta = np.zeros((len(bounds), 3), dtype=np.int64)
 
         self._state = state
-        self._next = np.empty_like(state)
-        self._packed = np.empty((n + 3) // 4, dtype=np.uint8)  # kernel scratch, see _update_range
+        self._state_words = state_words
+        self._counts = counts
         self.heterogeneity = heterogeneity
-        self.country = country
-        self.indptr = indptr
-        self.indices = indices
-        self._counts: NDArray[np.int64] | None = None
+        self.in_ptr = in_ptr
+        self.in_idx = in_idx
+        self._tally = counts_kernel_serial(state, start, n_countries)
+        self._seconds: dict[str, float] = {}  # recent wall time per kernel, for kernel="auto"
+        self._auto_steps = 0
 
     @staticmethod
     def _validate(
@@ -628,15 +1193,84 @@ class AdoptionField:
             )
         return sizes, weights, shares / row_sums[:, None]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For copy.deepcopy and pickle: ``_state`` is a view of ``_state_words``, and a copy
+        must keep it one (the push phase scans the words, the rest reads the bytes)."""
+        state = self.__dict__.copy()
+        del state["_state"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._state = self._state_words.view(np.int8)[: self.n_adopters]
+
+    # --- read-only views, built on demand (the kernels need none of them)
     @property
     def state(self) -> NDArray[np.int8]:
-        """Copy of every adopter's current stack (a copy: the buffers swap on every step)."""
+        """Copy of every adopter's current stack."""
         return self._state.copy()
 
     @property
     def seed(self) -> np.uint64:
         """The field's counter-RNG seed, drawn once from the constructor's rng."""
         return self._seed
+
+    @property
+    def country(self) -> NDArray[np.integer]:
+        """Country id of every adopter (built on demand: adopters are contiguous by country)."""
+        dtype = np.int16 if self.n_countries <= np.iinfo(np.int16).max else np.int32
+        return np.repeat(np.arange(self.n_countries, dtype=dtype), self._sizes)
+
+    @property
+    def indptr(self) -> NDArray[np.integer]:
+        """Out-link CSR row pointers (built on demand from the per-country degree)."""
+        out = np.zeros(self.n_adopters + 1, dtype=self._ptr_dtype)
+        np.cumsum(np.repeat(self.degree, self._sizes), out=out[1:])
+        return out
+
+    @property
+    def indices(self) -> NDArray[np.integer]:
+        """Out-link CSR targets, rebuilt on demand from the in-links.
+
+        Per adopter: targets in its own country first (the ``within_links``), then the others;
+        each group in increasing order. A full copy: 4 bytes per link, so avoid at 10^7.
+        """
+        out = np.empty(self.in_idx.shape[0], dtype=self._idx_dtype)
+        _out_links(self.in_ptr, self.in_idx, self.indptr, self.country_start, out)
+        return out
+
+    @property
+    def neighbour_counts(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """(on US, on CN) out-neighbours of every adopter, as kept by the kernels."""
+        code = self._counts.astype(np.int64)
+        return code & ((1 << self._half) - 1), code >> self._half
+
+    def recount(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Neighbour counts recomputed from the links and states (to check the kept ones)."""
+        out = np.empty_like(self._counts)
+        _recount(self._state, self.indptr, self.indices, self._half, out)
+        code = out.astype(np.int64)
+        return code & ((1 << self._half) - 1), code >> self._half
+
+    def snapshot(self) -> dict[str, NDArray]:
+        """Copies of everything a step changes (states, neighbour counts, tallies)."""
+        return {
+            "state": self._state.copy(),
+            "counts": self._counts.copy(),
+            "tally": self._tally.copy(),
+        }
+
+    def restore(self, snapshot: dict[str, NDArray]) -> None:
+        """Rewind to a ``snapshot()`` of this field (benchmarks replay months from one start)."""
+        for name, target in (
+            ("state", self._state),
+            ("counts", self._counts),
+            ("tally", self._tally),
+        ):
+            value = snapshot[name]
+            if value.shape != target.shape or value.dtype != target.dtype:
+                raise ValueError(f"snapshot[{name!r}] does not belong to this field")
+            np.copyto(target, value)
 
     def step(
         self,
@@ -667,62 +1301,89 @@ class AdoptionField:
             raise ValueError(f"step_index = {step_index!r}: must be an integer")
         if not 0 <= int(step_index) < 2**63:
             raise ValueError(f"step_index = {step_index!r}: must be >= 0")
-        if kernel == "auto":
-            kernel = "parallel" if self.n_adopters > PARALLEL_THRESHOLD else "serial"
+        auto = kernel == "auto"
+        if auto:
+            kernel = self._auto_kernel()
         if kernel == "parallel":
-            fn = step_kernel_parallel
+            fn = step_incremental_parallel
         elif kernel == "serial":
-            fn = step_kernel_serial
+            fn = step_incremental_serial
         else:
             raise ValueError(f"kernel = {kernel!r}: must be 'auto', 'serial' or 'parallel'")
         cfg = self.config
-        switched = fn(
-            self._state,
-            self._next,
-            self._packed,
-            self.heterogeneity,
-            self.indptr,
-            self.indices,
-            self.country,
-            cu,
-            off,
-            float(cfg.revision_rate),
-            float(cfg.neighbour_weight),
-            float(cfg.official_weight),
-            float(cfg.switching_cost),
-            self._seed,
-            np.uint64(step_index),
-        )
-        self._state, self._next = self._next, self._state
-        self._counts = None
+        started = time.perf_counter()
+        # Parallel: hand out chunks dynamically, a few at a time (set here, not in the kernel, which
+        # could then not be cached): on a busy machine one thread may wait for a CPU, and the other
+        # should not then sit at the barrier with half the work still assigned to the first.
+        previous = set_parallel_chunksize(_DYNAMIC_CHUNKS) if kernel == "parallel" else None
+        try:
+            switched = fn(
+                self._state,
+                self._state_words,
+                self._counts,
+                self.heterogeneity,
+                self.in_ptr,
+                self.in_idx,
+                self._chunk_start,
+                self._chunk_country,
+                self._inv_degree,
+                self._half,
+                self._tally,
+                self._delta,
+                cu,
+                off,
+                revise_threshold(cfg.revision_rate),
+                float(cfg.neighbour_weight),
+                float(cfg.official_weight),
+                float(cfg.switching_cost),
+                self._seed,
+                np.uint64(step_index),
+            )
+        finally:
+            if previous is not None:
+                set_parallel_chunksize(previous)
+        if auto and self.n_adopters > PARALLEL_THRESHOLD:
+            seconds = time.perf_counter() - started
+            last = self._seconds.get(kernel)
+            self._seconds[kernel] = seconds if last is None else 0.5 * (last + seconds)
+        self._auto_steps += auto
         return int(switched)
 
+    def _auto_kernel(self) -> Literal["serial", "parallel"]:
+        """The kernel that has been faster here lately (see PARALLEL_THRESHOLD)."""
+        if self.n_adopters <= PARALLEL_THRESHOLD:
+            return "serial"
+        k = self._auto_steps
+        if k < _PROBE_FIRST:
+            return "serial" if k % 2 else "parallel"
+        fast = min(("serial", "parallel"), key=lambda name: self._seconds[name])
+        slow = "parallel" if fast == "serial" else "serial"
+        return slow if k % _PROBE_EVERY == 0 else fast
+
     def counts(self) -> NDArray[np.int64]:
-        """Adopters per country on none/us/cn, shape (n_countries, 3)."""
-        if self._counts is None:
-            if self.n_adopters > PARALLEL_THRESHOLD:
-                self._counts = counts_kernel_parallel(
-                    self._state, self.country, self.n_countries, _COUNT_CHUNKS
-                )
-            else:
-                self._counts = counts_kernel_serial(
-                    self._state, self.country_start, self.n_countries
-                )
-        return self._counts.copy()
+        """Adopters per country on none/us/cn, shape (n_countries, 3); kept up to date by step."""
+        return self._tally.copy()
 
     def shares(self) -> NDArray[np.float64]:
         """Fractions of each country's adopters on none/us/cn; rows sum to 1."""
-        counts = self.counts()
-        return counts / counts.sum(axis=1, keepdims=True)
+        return self._tally / self._sizes[:, None]
 
     def nbytes(self) -> int:
-        """Bytes held by per-adopter arrays (state buffers, packed copy, taste, country, CSR)."""
+        """Bytes held by the field's arrays: per adopter (state, counts, taste, in-link CSR) and
+        the small per-country and per-chunk tables."""
         arrays = (
-            self._state,
-            self._next,
-            self._packed,
+            self._state_words,
+            self._counts,
             self.heterogeneity,
-            self.country,
-            self.indptr,
+            self.in_ptr,
+            self.in_idx,
+            self.country_start,
+            self.degree,
+            self._inv_degree,
+            self._sizes,
+            self._chunk_country,
+            self._chunk_start,
+            self._delta,
+            self._tally,
         )
-        return sum(a.nbytes for a in arrays) + self.indices.nbytes
+        return sum(a.nbytes for a in arrays)

@@ -539,3 +539,70 @@ def test_any_small_field_keeps_valid_shares(case: tuple) -> None:
         np.testing.assert_array_equal(field.counts().sum(axis=1), sizes)
         assert set(np.unique(field.state)) <= {STACK_NONE, STACK_US, STACK_CN}
     assert field.state.tobytes() == twin.state.tobytes()
+
+
+# --- the incremental kernels (what step runs)
+
+
+@pytest.mark.parametrize("config", [BASE, replace(BASE, within_links=10, cross_links=6)])
+def test_kept_neighbour_counts_equal_a_recount(config: AdoptionConfig) -> None:
+    field = make_field(config=config, sizes=sizes_for(total=30_000))
+    for kernel in ("serial", "parallel"):
+        run(field, 3, kernel=kernel)
+        kept, recounted = field.neighbour_counts, field.recount()
+        np.testing.assert_array_equal(kept[0], recounted[0])
+        np.testing.assert_array_equal(kept[1], recounted[1])
+    expected = np.zeros((N_COUNTRIES, 3), dtype=np.int64)
+    np.add.at(expected, (field.country, field.state), 1)
+    np.testing.assert_array_equal(field.counts(), expected)
+
+
+def test_incremental_step_equals_the_direct_kernel() -> None:
+    """The field's incremental step and the re-reading kernel give the same states, bit for bit."""
+    field = make_field(seed=9, sizes=sizes_for(total=40_000))
+    state = field.state
+    for t in range(6):
+        args = kernel_args(field, state, t)
+        direct_switched = step_kernel_serial(*args)
+        state = args[1]
+        utility, official = inputs()
+        assert field.step(utility, official, t) == direct_switched
+        assert field.state.tobytes() == state.tobytes()
+
+
+def test_auto_kernel_choice_does_not_change_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the threshold "auto" alternates and times both kernels; the states never notice."""
+    monkeypatch.setattr(adoption, "PARALLEL_THRESHOLD", 10_000)
+    sizes = sizes_for(total=40_000)
+    a, b = make_field(seed=2, sizes=sizes), make_field(seed=2, sizes=sizes)
+    assert run(a, 8) == run(b, 8, kernel="serial")
+    assert a.state.tobytes() == b.state.tobytes()
+    assert set(a._seconds) == {"serial", "parallel"}  # both were tried
+
+
+def test_snapshot_restore_rewinds_a_step() -> None:
+    field = make_field(sizes=sizes_for(total=20_000))
+    snap = field.snapshot()
+    first = run(field, 3)
+    after = field.state
+    field.restore(snap)
+    assert run(field, 3) == first
+    assert field.state.tobytes() == after.tobytes()
+    with pytest.raises(ValueError, match="does not belong"):
+        make_field(sizes=sizes_for(total=100)).restore(snap)
+
+
+def test_a_deep_copy_steps_like_the_original() -> None:
+    """Sessions checkpoint the model with copy.deepcopy; the copy must be a working field."""
+    import copy
+    import pickle
+
+    field = make_field(sizes=sizes_for(total=20_000))
+    run(field, 2)
+    for twin in (copy.deepcopy(field), pickle.loads(pickle.dumps(field))):
+        assert np.shares_memory(twin._state, twin._state_words)
+        original = make_field(sizes=sizes_for(total=20_000))
+        run(original, 2)
+        assert run(twin, 4) == run(original, 4)
+        assert twin.state.tobytes() == original.state.tobytes()
+        np.testing.assert_array_equal(twin.neighbour_counts[0], twin.recount()[0])
