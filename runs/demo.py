@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 from chipwar.runs.single import prepare_out_dir, run_scenario, write_run_dir
 from chipwar.runs.tables import summary_markdown, summary_table
 from chipwar.viz.plots import plot_metric, plot_region_shares
+from chipwar.viz.replay import render_replay
 from chipwar.world.scenario import load_scenario, with_overrides
 
 DEMO_PRESETS = ("loopholes-closed", "porous")
@@ -53,9 +55,15 @@ def run_demo(out: Path, seed: int = 0, scale: int | None = None) -> Path:
     )
     print()
     print(table)
+    # Side-by-side replay for talks: 720p MP4, one frame per month at 3 months a second.
+    print("\nrendering the side-by-side replay ...", flush=True)
+    replay = render_replay(
+        [out / name for name in DEMO_PRESETS], out / "replay.mp4", progress=sys.stderr.isatty()
+    )
     print(
         f"\nwrote {out}/: comparison.md, "
         + ", ".join(c.name for c in charts)
+        + f", {replay.path.name} (both worlds side by side, {replay.frames} frames)"
         + f" and one run folder per scenario, in {time.perf_counter() - started:.1f} s"
     )
     return out

@@ -124,7 +124,8 @@ def test_scenarios_lists_presets_and_levers(capsys):
 def test_demo_writes_table_and_charts(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--scale", "5000"]) == 0
     out = tmp_path / "demo"
-    for name in ("comparison.md", "compute_gap.png", "lead_months.png", "cn_share_by_region.png"):
+    names = ("comparison.md", "compute_gap.png", "lead_months.png", "cn_share_by_region.png")
+    for name in (*names, "replay.mp4"):
         assert (out / name).stat().st_size > 1000, name
     for preset in ("loopholes-closed", "porous"):
         assert (out / preset / "series.parquet").exists()

@@ -1,0 +1,272 @@
+"""Replays: what a viewer gets from the written files, and one-line errors for bad input.
+
+Fast tests use a small synthetic run directory (written here, no model run); the slow ones
+replay real short runs through the command line and read the videos back with ffmpeg.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import imageio_ffmpeg
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from chipwar.runs.cli import main
+from chipwar.viz.captions import (
+    GIVE_WAY_S,
+    CaptionFeed,
+    caption_schedule,
+    reading_seconds,
+    step_captions,
+)
+from chipwar.viz.replay import ReplayFigure, ReplayOptions, frame_months, read_track
+from chipwar.viz.worldmap import equal_earth, map_geometry
+from chipwar.world.calendar import format_month, parse_month
+from chipwar.world.countries import load_countries
+
+TINY = "320x180"
+
+
+def write_fake_run(path, name="fake", months=8, start="2024-01", seed=3):
+    """A run directory with the columns a replay reads, shares rising month by month."""
+    table = load_countries()
+    first = parse_month(start)
+    dates = [format_month(first + i) for i in range(months)]
+    path.mkdir(parents=True)
+    series = pd.DataFrame(
+        {
+            "date": dates,
+            "compute_gap": np.linspace(5.0, 2.0, months),
+            "lead_months": np.linspace(9.0, 3.0, months),
+            "smuggled_h100e_cum": np.linspace(0.0, 3e5, months),
+            "countries_official_cn": np.arange(months) + 10,
+            "pop_cn_stack": np.linspace(1e9, 2e9, months),
+        }
+    )
+    rows = []
+    for i, date in enumerate(dates):
+        for j, iso in enumerate(table.iso):
+            share = min(1.0, (j % 10) / 10 * (i + 1) / months)
+            stack = "cn" if share > 0.6 else ("us" if share < 0.1 else "hedged")
+            rows.append((date, str(iso), stack, 0.2, share, 0.8 - share))
+    countries = pd.DataFrame(
+        rows, columns=["date", "iso_a3", "official_stack", "us_share", "cn_share", "none_share"]
+    )
+    series.to_parquet(path / "series.parquet")
+    countries.to_parquet(path / "countries.parquet")
+    events = [
+        {"date": dates[1], "kind": "policy", "text": "Export rule tightened", "origin": "x"},
+        {"date": dates[2], "kind": "bust", "text": "b", "country": "SGP", "seized_h100e": 5e3},
+        {"date": dates[2], "kind": "stack_flip", "text": "f", "country": "IND", "after": "cn"},
+    ]
+    (path / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (path / "meta.json").write_text(json.dumps({"seed": seed, "chipwar_version": "test"}))
+    (path / "scenario.toml").write_text(
+        f'name = "{name}"\ndescription = "A made-up world."\nbranch = "{dates[3]}"\n'
+    )
+    (path / "summary.json").write_text("{}")
+    return path
+
+
+@pytest.fixture
+def fake_run(tmp_path):
+    return write_fake_run(tmp_path / "fake")
+
+
+def _figure(*paths, **options):
+    table = load_countries()
+    tracks = [read_track(p, table) for p in paths]
+    opts = ReplayOptions.make(size=TINY, **options)
+    return ReplayFigure(tracks, opts, frame_months(tracks, opts.every))
+
+
+# --- map and captions ---------------------------------------------------------------------------
+
+
+def test_every_country_is_a_polygon_or_a_marker():
+    table = load_countries()
+    geometry = map_geometry()
+    drawn = set(geometry.ring_country[geometry.ring_country >= 0]) | set(geometry.marker_country)
+    assert drawn == set(range(len(table)))
+    assert table.index("XKX") in set(geometry.ring_country)  # Kosovo's "-99" polygon is keyed
+    assert table.index("SGP") in set(geometry.marker_country)  # no polygon at 1:110m
+
+
+def test_equal_earth_is_symmetric_and_bounded():
+    x, y = equal_earth(np.array([-180.0, 0.0, 180.0, 30.0]), np.array([0.0, 0.0, 0.0, -45.0]))
+    assert x[1] == 0 and y[1] == 0 and x[0] == pytest.approx(-x[2])
+    _, pole = equal_earth(np.array([0.0]), np.array([90.0]))
+    # Šavrič et al. (2018): half-width 2.7066 and half-height 1.3174 on the unit sphere (2.05:1).
+    assert x[2] == pytest.approx(2.7066, abs=1e-4) and pole[0] == pytest.approx(1.3174, abs=1e-4)
+    assert y[3] < 0 < x[3]
+
+
+def test_flips_and_busts_are_merged_biggest_country_first():
+    names = {"IND": "India", "LSO": "Lesotho", "SGP": "Singapore", "THA": "Thailand"}
+    population = {"IND": 1_400_000_000, "LSO": 2_000_000}
+    events = [
+        {"date": "2027-03", "kind": "stack_flip", "country": "LSO", "after": "cn"},
+        {"date": "2027-03", "kind": "stack_flip", "country": "IND", "after": "cn"},
+        {"date": "2027-03", "kind": "bust", "country": "SGP", "seized_h100e": 4000.0},
+        {"date": "2027-03", "kind": "bust", "country": "THA", "seized_h100e": 8000.0},
+        {"date": "2027-03", "kind": "policy", "text": "New rule", "origin": "timeline"},
+    ]
+    captions = step_captions(events, names, population)
+    assert [c.kind for c in captions] == ["policy", "flip_cn", "bust"]
+    assert captions[1].text == "Switch to the Chinese stack: India, Lesotho"
+    assert captions[2].text == "2 smuggling rings busted in Singapore, Thailand: 12k H100e seized"
+
+
+def test_captions_stay_up_long_enough_to_read_and_policies_are_not_lost():
+    fps = 4
+    frames = []
+    for month in range(40):  # a flip every month, a policy every 5th month
+        date = format_month(24300 + month)
+        events = [{"date": date, "kind": "stack_flip", "country": "IND", "after": "cn"}]
+        if month % 5 == 0:
+            events.append({"date": events[0]["date"], "kind": "policy", "text": f"Rule {month}"})
+        frames.append(events)
+    schedule = caption_schedule(frames, {}, {}, slots=2, fps=fps)
+    feed = CaptionFeed(2, fps)
+    shown: dict[tuple, list[int]] = {}
+    for frame, slots in enumerate(schedule):
+        for slot, caption in enumerate(slots):
+            if caption is not None:
+                shown.setdefault((slot, caption), []).append(frame)
+    for (_, caption), seen in shown.items():
+        if seen[-1] < len(schedule) - 1:  # not cut off by the end of the video
+            # Policies stay up for their reading time; a flip may give way to a policy sooner.
+            needed = reading_seconds(caption) if caption.kind == "policy" else GIVE_WAY_S
+            assert len(seen) >= feed.frames(needed), caption
+    policies = {c.text for (_, c) in shown if c.kind == "policy"}
+    # Every policy that arrived with time left to show it was shown (Rule 35 may wait for a slot
+    # past the end of the video).
+    assert {f"Rule {m}" for m in range(0, 35, 5)} <= policies
+
+
+# --- frames -------------------------------------------------------------------------------------
+
+
+def test_frames_have_the_size_asked_for_and_change_month_to_month(fake_run):
+    figure = _figure(fake_run)
+    first = figure.render_rgb(0)
+    later = figure.render_rgb(len(figure.months) - 1)
+    assert first.shape == (180, 320, 3) and first.dtype == np.uint8
+    assert first.std() > 10  # something is drawn
+    assert np.abs(first.astype(int) - later).sum(axis=2).astype(bool).mean() > 0.01
+
+
+def test_redrawing_only_what_changes_gives_the_same_pixels_as_a_fresh_figure(tmp_path):
+    a = write_fake_run(tmp_path / "a", name="a", months=6)
+    b = write_fake_run(tmp_path / "b", name="b", months=4)  # ends earlier: held on its last month
+    figure = _figure(a, b, theme="dark", color="official")
+    for index in range(len(figure.months)):
+        stepped = figure.render_rgb(index)
+    fresh = _figure(a, b, theme="dark", color="official").render_rgb(len(figure.months) - 1)
+    assert np.array_equal(stepped, fresh)
+
+
+def test_still_png_and_gif_from_the_command_line(fake_run, tmp_path, capsys):
+    still = tmp_path / "still.png"
+    args = ["--out", str(still), "--frame", "2024-05", "--size", "640x360"]
+    assert main(["replay", str(fake_run), *args]) == 0
+    assert Image.open(still).size == (640, 360)
+    gif = tmp_path / "replay.gif"
+    args = ["--size", TINY, "--every", "3", "--fps", "5", "--hold-last", "2"]
+    assert main(["replay", str(fake_run), str(fake_run), "--out", str(gif), *args]) == 0
+    with Image.open(gif) as image:
+        assert image.size == (320, 180)
+        assert image.n_frames == 4  # months 1, 4 and 7 of 8, and always the last one
+    assert "wrote" in capsys.readouterr().out
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make_args, needle",
+    [
+        (lambda run, tmp: [str(tmp / "missing"), "--out", str(tmp / "x.mp4")], "missing"),
+        (lambda run, tmp: [str(tmp), "--out", str(tmp / "x.mp4")], "run directory"),
+        (lambda run, tmp: [str(run), "--out", str(tmp / "x.mp4"), "--size", "big"], "'big'"),
+        (lambda run, tmp: [str(run), "--out", str(tmp / "x.mp4"), "--size", "321x181"], "even"),
+        (lambda run, tmp: [str(run), "--out", str(tmp / "x.avi")], ".mp4 or .gif"),
+        (lambda run, tmp: [str(run), "--out", str(tmp / "x.png"), "--frame", "2029-01"], "2024-01"),
+        (lambda run, tmp: [str(run), "--out", str(tmp / "x.mp4"), "--frame", "2024-02"], ".png"),
+        (lambda run, tmp: [str(run), "--out", str(tmp / "no" / "x.mp4")], "existing folder"),
+        (lambda run, tmp: [str(run), str(run), str(run), "--out", str(tmp / "x.mp4")], "two"),
+        (lambda run, tmp: [str(run), "--out", str(tmp / "x.mp4"), "--color", "red"], "official"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_status_2(fake_run, tmp_path, capsys, make_args, needle):
+    assert main(["replay", *make_args(fake_run, tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("chipwar replay: error:"), err
+    assert needle in err
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob(".x.*"))
+
+
+def test_a_broken_table_is_an_input_error(fake_run, tmp_path, capsys):
+    (fake_run / "series.parquet").write_text("not parquet")
+    assert main(["replay", str(fake_run), "--out", str(tmp_path / "x.gif")]) == 2
+    assert "series.parquet" in capsys.readouterr().err
+
+
+# --- real runs, real videos (slow) --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def short_runs(tmp_path_factory):
+    """Two short real runs (18 months, smallest adopter field) made with `chipwar run`."""
+    root = tmp_path_factory.mktemp("runs")
+    for preset in ("loopholes-closed", "porous"):
+        args = ["--scale", "1000", "--until", "2025-06", "--out", str(root / preset)]
+        assert main(["run", "--scenario", preset, *args]) == 0
+    return root / "loopholes-closed", root / "porous"
+
+
+def _read_video(path):
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    frames = [
+        np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3) for f in reader
+    ]
+    return meta, frames
+
+
+@pytest.mark.slow
+def test_side_by_side_mp4_has_the_frames_size_and_rate_asked_for(short_runs, tmp_path):
+    out = tmp_path / "two.mp4"
+    args = ["--size", TINY, "--fps", "6", "--every", "2", "--hold-last", "1"]
+    assert main(["replay", *map(str, short_runs), "--out", str(out), *args]) == 0
+    meta, frames = _read_video(out)
+    months = 18
+    shown = math.ceil(months / 2) + (1 if (months - 1) % 2 else 0)  # always ends on the last month
+    assert meta["size"] == (320, 180)
+    assert meta["fps"] == pytest.approx(6)
+    assert meta["codec"].startswith("h264")
+    assert len(frames) == shown + 6  # one second of the last frame held
+    assert np.abs(frames[0].astype(int) - frames[shown - 1]).mean() > 1  # the months differ
+    held = np.abs(frames[-1].astype(int) - frames[shown - 1]).mean()
+    assert held < 0.5  # the hold repeats the last month (up to H.264's lossy coding)
+
+
+@pytest.mark.slow
+def test_single_run_gif_and_dark_official_still(short_runs, tmp_path):
+    gif = tmp_path / "one.gif"
+    assert main(["replay", str(short_runs[1]), "--out", str(gif), "--size", TINY]) == 0
+    with Image.open(gif) as image:
+        assert image.n_frames == 18
+        image.seek(0)
+        first = np.asarray(image.convert("RGB")).astype(int)
+        image.seek(17)
+        last = np.asarray(image.convert("RGB")).astype(int)
+    assert np.abs(first - last).mean() > 1
+    still = tmp_path / "still.png"
+    args = ["--frame", "2025-03", "--theme", "dark", "--color", "official", "--size", "640x360"]
+    assert main(["replay", str(short_runs[1]), "--out", str(still), *args]) == 0
+    assert Image.open(still).size == (640, 360)
