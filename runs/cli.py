@@ -8,9 +8,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from chipwar.world.errors import InputError
+
+if TYPE_CHECKING:
+    from chipwar.runs.sweep import SweepReport
 
 EXIT_INPUT = 2
 
@@ -137,6 +140,223 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- chipwar calibrate
+def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", action="store_true", help="only check the targets over seeds")
+    parser.add_argument("--report", type=Path, default=Path("calibration-report"))
+    parser.add_argument("--seeds", type=_positive_int, default=None, help="3 to fit, 20 to check")
+    parser.add_argument("--evaluations", type=_positive_int, default=150, help="fit budget")
+    parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1)
+    parser.add_argument("--scale", type=_positive_int, default=None, help="adopters for --check")
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from chipwar.runs.calibrate import run_calibrate
+    from chipwar.runs.single import prepare_out_dir
+
+    prepare_out_dir(args.report)
+    if args.seeds is None:
+        args.seeds = 20 if args.check else 3
+    return run_calibrate(args)
+
+
+# --- chipwar sweep / analyze / compare (experiment grids: runs/experiment.py, sweep.py, ...)
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _executor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="local processes, or LocalCluster workers (default: all cores; 1 = serial)",
+    )
+    parser.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address, or 'local'")
+    parser.add_argument("--resume", action="store_true", help="run only what DIR is missing")
+
+
+def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", type=Path, help="experiment spec (.toml)")
+    parser.add_argument("--out", type=Path, required=True, help="sweep folder to write")
+    _executor_arguments(parser)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from chipwar.runs.executors import check_executor_options, open_executor
+    from chipwar.runs.experiment import load_experiment, plan_experiment
+    from chipwar.runs.single import prepare_out_dir
+    from chipwar.runs.sweep import run_sweep
+
+    check_executor_options(args.workers, args.dask)
+    spec = load_experiment(args.spec)
+    plan = plan_experiment(spec, str(args.spec), args.spec.parent)
+    for warning in plan.warnings:
+        print(f"chipwar sweep: warning: {warning}", file=sys.stderr)
+    prepare_out_dir(args.out)
+    with open_executor(args.workers, args.dask) as info:
+        print(
+            f"{spec.name}: {len(plan.runs)} runs ({len(plan.design)} points x "
+            f"{spec.replications}) on {info.label}",
+            file=sys.stderr,
+        )
+        try:
+            report = run_sweep(plan, args.out, info, resume=args.resume)
+        except KeyboardInterrupt:
+            print(f"finished runs are kept; add --resume to continue {args.out}", file=sys.stderr)
+            raise
+    return _sweep_summary(report, args.out)
+
+
+def _sweep_summary(report: SweepReport, out: Path) -> int:
+    print(
+        f"{report.done_before + report.ran - report.unfinished} of {report.total} runs done "
+        f"({report.ran} now, {report.failed} failed) in {report.seconds:.1f} s "
+        f"({report.runs_per_minute:.1f} runs/min, {report.executor}); wrote {out}/runs.parquet"
+    )
+    if report.unfinished:
+        print(
+            f"{report.unfinished} runs unfinished ({report.errors[0]}); "
+            f"run again with --resume --out {out}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _analyze_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", type=Path, help="sweep folder")
+    parser.add_argument("--out", type=Path, default=None, help="report folder (DIR/analysis)")
+    parser.add_argument("--sobol", action="store_true", help="Sobol indices (sobol designs)")
+    parser.add_argument(
+        "--prim",
+        action="append",
+        default=[],
+        metavar="METRIC<THRESHOLD",
+        help="scenario discovery for a condition: 'lead_months>=12', 'lead_months@2030-12>=12'",
+    )
+    parser.add_argument(
+        "--metric", action="append", default=None, help="metric to chart (repeatable)"
+    )
+    parser.add_argument("--at", default=None, metavar="YYYY-MM", help="date of the metrics")
+    parser.add_argument("--heatmap", nargs=2, metavar=("X", "Y"), help="two factors for heatmaps")
+    parser.add_argument(
+        "--points", type=_positive_int, default=6, help="design points drawn in fan charts"
+    )
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from chipwar.runs.analyze import analyze_sweep
+
+    path = analyze_sweep(
+        args.dir,
+        report_dir=args.out,
+        metrics=args.metric,
+        at=args.at,
+        sobol=args.sobol,
+        prim=args.prim,
+        heatmap=tuple(args.heatmap) if args.heatmap else None,
+        most=args.points,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenarios", nargs="+", help="two or more presets or scenario .toml files")
+    parser.add_argument("--seeds", type=_positive_int, default=5, help="seeds per scenario")
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="master seed")
+    parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
+    parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write")
+    _executor_arguments(parser)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from chipwar.runs.compare import compare_plan, run_compare
+    from chipwar.runs.executors import check_executor_options, open_executor
+    from chipwar.runs.single import prepare_out_dir
+
+    check_executor_options(args.workers, args.dask)
+    plan = compare_plan(args.scenarios, args.seeds, args.seed, args.scale, args.until)
+    prepare_out_dir(args.out)
+    with open_executor(args.workers, args.dask) as info:
+        report = run_compare(plan, args.out, info, resume=args.resume)
+    status = _sweep_summary(report, args.out)
+    print(f"wrote {args.out}/report.md")
+    return status
+
+
+# --- chipwar wargame (subcommands in runs/wargame_cli.py, a light module)
+def _wargame_arguments(parser: argparse.ArgumentParser) -> None:
+    from chipwar.runs.wargame_cli import add_arguments
+
+    add_arguments(parser)
+
+
+def _wargame(args: argparse.Namespace) -> int:
+    from chipwar.runs.wargame_cli import run
+
+    return run(args)
+
+
+# --- chipwar replay
+def _replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "runs", nargs="+", type=Path, metavar="DIR", help="a run directory, or two side by side"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="FILE.mp4 or FILE.gif (FILE.png with --frame)"
+    )
+    parser.add_argument("--fps", type=_non_negative_int, default=3, help="months per second (3)")
+    parser.add_argument("--size", default="1280x720", help="1920x1080, 1280x720 (default) or WxH")
+    parser.add_argument("--theme", default="light", help="light (default) or dark")
+    parser.add_argument(
+        "--hold-last", type=float, default=3.0, metavar="SECONDS", help="hold the last frame (3)"
+    )
+    parser.add_argument(
+        "--every", type=_non_negative_int, default=1, metavar="N", help="one frame per N months"
+    )
+    parser.add_argument("--color", default="share", help="share (of adopters, default) or official")
+    parser.add_argument("--frame", metavar="YYYY-MM", help="write one still of this month (PNG)")
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from chipwar.viz.replay import render_replay
+
+    result = render_replay(
+        args.runs,
+        args.out,
+        fps=args.fps,
+        size=args.size,
+        theme=args.theme,
+        hold_last=args.hold_last,
+        every=args.every,
+        color=args.color,
+        frame=args.frame,
+        progress=sys.stderr.isatty(),
+    )
+    what = "one still" if args.frame else f"{result.frames} frames"
+    print(f"wrote {result.path} ({what}, {result.bytes / 1e6:.1f} MB) in {result.seconds:.1f} s")
+    return 0
+
+
+# --- chipwar bench (the harness lives in benchmarks/, loaded by runs/bench.py)
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from chipwar.runs.bench import add_arguments
+
+    add_arguments(parser)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from chipwar.runs.bench import run
+
+    return run(args)
+
+
 # Each command: (add its arguments, handle it, one-line summary). Handlers import lazily so that
 # `chipwar --help` and quick commands start fast.
 Handler = Callable[[argparse.Namespace], int]
@@ -144,6 +364,13 @@ COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, st
     "demo": (_demo_arguments, _demo, "run both paper scenarios; write charts and a table"),
     "scenarios": (_scenarios_arguments, _scenarios, "list the preset scenarios"),
     "run": (_run_arguments, _run, "run one scenario and write its run directory"),
+    "replay": (_replay_arguments, _replay, "animate a run (or two side by side): MP4, GIF or PNG"),
+    "sweep": (_sweep_arguments, _sweep, "run an experiment spec into a resumable Parquet store"),
+    "analyze": (_analyze_arguments, _analyze, "fan charts, heatmaps, Sobol, PRIM and a report"),
+    "compare": (_compare_arguments, _compare, "two or more scenarios side by side over seeds"),
+    "calibrate": (_calibrate_arguments, _calibrate, "fit parameters to targets, or --check them"),
+    "wargame": (_wargame_arguments, _wargame, "wargame sessions: new, move, advance, brief, ..."),
+    "bench": (_bench_arguments, _bench, "adoption kernels vs Mesa and numpy; whole-run timings"),
 }
 
 
