@@ -28,22 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO_ROOT / ".." / "shared" / "data"
 DEFAULT_OUT = REPO_ROOT / "world" / "data" / "countries.csv"
 
-COLUMNS = (
-    "iso_a3",
-    "name",
-    "region",
-    "population",
-    "gdp_usd_m",
-    "regime",
-    "tier",
-    "ai_surveillance_2019",
-    "cn_surveillance_supplier",
-    "bri",
-    "hub_role",
-    "lon",
-    "lat",
-    "has_polygon",
-)
+from chipwar.world.countries import COLUMNS  # the loader's column order is the contract
 
 # --------------------------------------------------------------------------------------------
 # Rows of the GeoJSON that are dropped, and code / name / figure fixes.
