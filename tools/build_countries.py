@@ -24,11 +24,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from chipwar.world.countries import COLUMNS  # the loader's column order is the contract
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO_ROOT / ".." / "shared" / "data"
 DEFAULT_OUT = REPO_ROOT / "world" / "data" / "countries.csv"
-
-from chipwar.world.countries import COLUMNS  # the loader's column order is the contract
 
 # --------------------------------------------------------------------------------------------
 # Rows of the GeoJSON that are dropped, and code / name / figure fixes.
