@@ -185,8 +185,12 @@ def read_run_dir(path: Path) -> RunResult:
         raise InputError(str(path), "run directory", missing[0], "a folder written by chipwar run")
     meta = json.loads((path / "meta.json").read_text())
     events = [json.loads(line) for line in (path / "events.jsonl").read_text().splitlines() if line]
+    data = read_toml(path / "scenario.toml")
+    # The parameter values were valid when the run was made; a later recalibration may have moved
+    # the documented ranges, which must not make old results unreadable. Keep them as recorded.
+    meta["scenario_params"] = data.pop("params", {})
     return RunResult(
-        scenario=scenario_from_dict(read_toml(path / "scenario.toml"), str(path / "scenario.toml")),
+        scenario=scenario_from_dict(data, str(path / "scenario.toml")),
         seed=int(meta["seed"]),
         series=pd.read_parquet(path / "series.parquet"),
         countries=pd.read_parquet(path / "countries.parquet"),

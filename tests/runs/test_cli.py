@@ -131,3 +131,13 @@ def test_demo_writes_table_and_charts(tmp_path, capsys):
         assert (out / preset / "series.parquet").exists()
     printed = capsys.readouterr().out
     assert "compute gap" in printed and "2028-12" in printed
+
+
+def test_run_folders_stay_readable_after_parameter_ranges_change(tmp_path):
+    out = _run(tmp_path, "old")
+    text = (out / "scenario.toml").read_text()
+    old = text.replace("detection_base = ", "detection_base = 99.0 # was ", 1)
+    (out / "scenario.toml").write_text(old)  # a value outside today's documented range
+    result = read_run_dir(out)
+    assert result.meta["scenario_params"]["detection_base"] == 99.0
+    assert len(result.series) == 18
