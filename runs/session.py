@@ -394,13 +394,7 @@ class Session:
         """
         source = "wargame new"
         if path is not None:
-            path = Path(path)
-            if path.suffix != ".json":
-                raise InputError(source, "session", str(path), "a file name ending in .json")
-            if path.exists() and not overwrite:
-                raise InputError(
-                    source, "session", str(path), "a new file (it exists; --force replaces it)"
-                )
+            path = _new_session_path(path, source, overwrite)
             if not path.parent.is_dir():
                 raise InputError(source, "session", str(path), "a path in an existing folder")
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
@@ -673,13 +667,7 @@ class Session:
                 source, "at_turn", at_turn, f"a played turn number in 0..{self.turns_played}"
             )
         if path is not None:
-            path = Path(path)
-            if path.suffix != ".json":
-                raise InputError(source, "session", str(path), "a file name ending in .json")
-            if path.exists() and not overwrite:
-                raise InputError(
-                    source, "session", str(path), "a new file (it exists; --force replaces it)"
-                )
+            path = _new_session_path(path, source, overwrite)
             if self.path is not None and path.resolve() == self.path.resolve():
                 raise InputError(source, "session", str(path), "a different file from the source")
         seats = dict(self.record.roles)
@@ -1160,3 +1148,15 @@ def _remove_outputs(folder: Path, turn: int) -> None:
     if briefs.is_dir():
         for path in briefs.glob(f"*/turn-{turn + 1:02d}.*"):
             path.unlink()
+
+
+def _new_session_path(path: str | Path, source: str, overwrite: bool) -> Path:
+    """A path for a new session file: a .json name, and not an existing file unless forced."""
+    path = Path(path)
+    if path.suffix != ".json":
+        raise InputError(source, "session", str(path), "a file name ending in .json")
+    if path.exists() and not overwrite:
+        raise InputError(
+            source, "session", str(path), "a new file (it exists; --force replaces it)"
+        )
+    return path
