@@ -142,18 +142,17 @@ def _dask_executor(address: str, workers: int | None) -> Iterator[ExecutorInfo]:
         n = workers or cpu_count()
         # Dask's statistical profiler samples every worker thread's stack each 10 ms: with deep
         # model stacks that costs about a quarter of the CPU time of the runs. Nobody reads it here.
-        environ = {**dask.config.get("distributed.nanny.pre-spawn-environ"), "NUMBA_NUM_THREADS": 1}
-        settings = {
-            "distributed.worker.profile.enabled": False,
-            "distributed.nanny.pre-spawn-environ": environ,  # see init_worker
-        }
-        with dask.config.set(settings):
+        # Numba's thread count goes to the worker processes only (see init_worker): Dask's
+        # pre-spawn environment is set in this process while spawning, which changed numba's
+        # configuration here under the caller's feet.
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
+                env={"NUMBA_NUM_THREADS": "1"},
             )
         client = Client(cluster)
         label = f"Dask LocalCluster ({n} workers)"
