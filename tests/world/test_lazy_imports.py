@@ -1,0 +1,134 @@
+"""Deferred imports: a run's process skips pandas, networkx and scipy.linalg until they are used,
+and a deferred module behaves like a normal one once touched, from any thread."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from chipwar.world import lazy_imports
+
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    from chipwar.world.model import ChipWarModel
+    from chipwar.world import lazy_imports
+    def ran():
+        return {n: n in sys.modules and not lazy_imports.is_deferred(n)
+                for n in sorted(lazy_imports.DEFERRED)}
+    before = ran()
+    model = ChipWarModel("current-policy", rng=1, scale=2000)
+    model.step()
+    after_step = ran()
+    import pandas, networkx, scipy.linalg
+    import mesa
+    works = [
+        pandas.DataFrame({"a": [1, 2]})["a"].sum() == 3,
+        networkx.path_graph(4).number_of_edges() == 3,
+        float(scipy.linalg.norm([3.0, 4.0])) == 5.0,
+        mesa.discrete_space.OrthogonalMooreGrid.__name__ == "OrthogonalMooreGrid",
+    ]
+    after_use = ran()
+    print(json.dumps({"before": before, "after_step": after_step, "works": [bool(w) for w in works],
+                      "after_use": after_use}))
+    """
+)
+
+
+def _probe(env_extra: dict[str, str] | None = None) -> dict:
+    import os
+
+    env = {**os.environ, **(env_extra or {})}
+    if env_extra is None:
+        env.pop("CHIPWAR_EAGER_IMPORTS", None)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, env=env
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_a_run_defers_heavy_modules_until_used_and_they_then_work() -> None:
+    result = _probe()
+    assert not any(result["before"].values()), result["before"]
+    assert not any(result["after_step"].values()), result["after_step"]
+    assert result["works"] == [True, True, True, True]
+    used = ("pandas", "networkx", "scipy.linalg", "mesa.discrete_space")
+    assert all(result["after_use"][name] for name in used), result["after_use"]
+
+
+@pytest.mark.slow
+def test_eager_imports_switch_turns_deferral_off() -> None:
+    result = _probe({"CHIPWAR_EAGER_IMPORTS": "1"})
+    assert result["before"]["pandas"] and result["before"]["networkx"]
+    assert result["works"] == [True, True, True, True]
+
+
+@pytest.fixture
+def slow_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A module that takes a while to run its code, deferred by its own finder."""
+    name = "chipwar_slow_probe_module"
+    (tmp_path / f"{name}.py").write_text(
+        "import time\nSTARTED = True\ntime.sleep(0.3)\nVALUE = 42\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    finder = lazy_imports._DeferringFinder(frozenset({name}))
+    sys.meta_path.insert(0, finder)
+    try:
+        yield name
+    finally:
+        sys.meta_path.remove(finder)
+        sys.modules.pop(name, None)
+
+
+def test_deferred_module_runs_on_first_use(slow_module: str) -> None:
+    module = __import__(slow_module)
+    assert lazy_imports.is_deferred(slow_module)
+    assert module.__name__ == slow_module  # metadata does not trigger the load
+    assert lazy_imports.is_deferred(slow_module)
+    assert module.VALUE == 42
+    assert not lazy_imports.is_deferred(slow_module)
+
+
+def test_threads_never_see_a_half_run_module(slow_module: str) -> None:
+    module = __import__(slow_module)
+    seen: list[object] = []
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            seen.append(module.VALUE)
+        except BaseException as exc:  # an AttributeError here is the bug this guards against
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert seen == [42] * 6
+
+
+def test_a_module_that_fails_to_run_raises_and_is_not_left_half_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "chipwar_broken_probe_module"
+    (tmp_path / f"{name}.py").write_text("raise RuntimeError('broken on purpose')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    finder = lazy_imports._DeferringFinder(frozenset({name}))
+    sys.meta_path.insert(0, finder)
+    try:
+        module = __import__(name)
+        with pytest.raises(RuntimeError, match="broken on purpose"):
+            _ = module.anything
+        assert name not in sys.modules
+    finally:
+        sys.meta_path.remove(finder)
+        sys.modules.pop(name, None)
