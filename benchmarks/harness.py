@@ -433,10 +433,10 @@ def run_bench(quick: bool = False, runs: bool = True) -> dict[str, Any]:
     whole.append(default)
     field_only = whole_run(None, False, "--field-only")
     # Start-up with and without deferred imports, alternated so that load hits both alike.
-    deferred_starts, eager_starts = [], []
+    deferred, eager = [], []
     for _ in range(3):
-        deferred_starts.append(whole_run(None)["first_step_at_s"])
-        eager_starts.append(whole_run(None, eager_imports=True)["first_step_at_s"])
+        deferred.append(whole_run(None))
+        eager.append(whole_run(None, eager_imports=True))
     if runs:
         for scale in plan.run_scales:
             result = whole_run(scale)
@@ -445,8 +445,12 @@ def run_bench(quick: bool = False, runs: bool = True) -> dict[str, Any]:
             log(f"run at {scale}: {result['total_s']:.1f} s")
     report = summarise(rows, whole, agreement, bandwidth, quick, time.perf_counter() - started)
     report["field_first_step_s"] = round(field_only["first_step_at_s"], 2)
-    report["first_step_best_of_3_s"] = round(min(deferred_starts), 2)
-    report["first_step_eager_imports_best_of_3_s"] = round(min(eager_starts), 2)
+    # The bars use the best of the repeats, as the kernel rates do: a shared machine only adds time.
+    report["full_run_s"] = round(min(r["process_wall_s"] for r in [default, *deferred]), 2)
+    report["full_run_profiled_s"] = round(default["process_wall_s"], 2)
+    report["first_step_s"] = round(min(r["first_step_at_s"] for r in deferred), 2)
+    report["first_step_eager_imports_s"] = round(min(r["first_step_at_s"] for r in eager), 2)
+    report["full_run_eager_imports_s"] = round(min(r["process_wall_s"] for r in eager), 2)
     report["field_only"] = field_only
     return report
 
@@ -475,7 +479,6 @@ def summarise(
         per_adopter = (big["peak_rss_bytes"] - small["peak_rss_bytes"]) / (
             big["n_adopters"] - small["n_adopters"]
         )
-    default = whole[0]
     return {
         "quick": quick,
         "load_average": round(os.getloadavg()[0], 2),
@@ -485,8 +488,6 @@ def summarise(
         "updates_per_s_1e7": at_1e7 and round(at_1e7.updates_per_s),
         "ns_per_update_1e7": at_1e7 and round(at_1e7.ns_per_update, 2),
         "bandwidth_fraction_1e7": at_1e7 and round(at_1e7.fraction, 3),
-        "full_run_s": round(default["process_wall_s"], 2),
-        "first_step_s": round(default["first_step_at_s"], 2),
         "bytes_per_adopter_1e7": per_adopter and round(per_adopter, 1),
         "field_bytes_per_adopter_1e7": big and round(big["field_bytes"] / big["n_adopters"], 2),
         "agreement": agreement,
@@ -561,8 +562,7 @@ def format_report(report: dict[str, Any]) -> str:
         "bandwidth_fraction_1e7",
         "full_run_s",
         "first_step_s",
-        "first_step_best_of_3_s",
-        "first_step_eager_imports_best_of_3_s",
+        "first_step_eager_imports_s",
         "field_first_step_s",
         "bytes_per_adopter_1e7",
         "field_bytes_per_adopter_1e7",
@@ -575,11 +575,13 @@ def format_report(report: dict[str, Any]) -> str:
             f"import numpy+numba+field {f['import_s']:.2f}, build {f['build_s']:.2f}, "
             f"step with cached kernels {f['first_step_s']:.3f})"
         )
-    if "first_step_best_of_3_s" in report:
+    if "first_step_eager_imports_s" in report:
         out.append(
-            "start-up, default run, fresh processes alternated, best of 3: first step done "
-            f"{report['first_step_best_of_3_s']:.2f} s after spawn with deferred imports, "
-            f"{report['first_step_eager_imports_best_of_3_s']:.2f} s with CHIPWAR_EAGER_IMPORTS=1"
+            "default run, warm cache, fresh processes alternated, best of 4 and 3: first step "
+            f"done {report['first_step_s']:.2f} s after spawn and whole run "
+            f"{report['full_run_s']:.2f} s with deferred imports; "
+            f"{report['first_step_eager_imports_s']:.2f} s and "
+            f"{report['full_run_eager_imports_s']:.2f} s with CHIPWAR_EAGER_IMPORTS=1"
         )
     out += ["", "  ".join(f"{k}={report.get(k)}" for k in keys)]
     return "\n".join(out)
