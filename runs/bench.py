@@ -66,10 +66,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-runs", action="store_true", help="skip the whole runs at 10^5..10^7 adopters"
     )
     parser.add_argument("--benchmarks", type=Path, default=None, help="benchmarks/ folder")
+    parser.add_argument(
+        "--soak", type=int, default=None, metavar="N", help="memory soak instead: N small runs"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     harness = load_harness(find_benchmarks(args.benchmarks))
+    if getattr(args, "soak", None) is not None:  # benchmarks/soak.py: memory after many runs
+        if args.soak < 1:
+            raise InputError("--soak", "soak", args.soak, "a whole number of runs >= 1")
+        soak = importlib.import_module(f"{PACKAGE}.soak")
+        result = soak.soak(args.soak, checkpoints=(10, 100), progress=not args.json)
+        print(json.dumps(result) if args.json else soak.format_report(result))
+        return 0
     report = harness.run_bench(quick=args.quick, runs=not args.no_runs)
     if args.json:  # the table still goes to stderr, so one run gives both
         print(harness.format_report(report), file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import time
@@ -13,9 +14,12 @@ from typing import TYPE_CHECKING, NoReturn
 from chipwar.world.errors import InputError
 
 if TYPE_CHECKING:
+    from chipwar.runs.experiment import Plan
     from chipwar.runs.sweep import SweepReport
 
 EXIT_INPUT = 2
+# A full disk or a read-only folder is the machine's state, not a bug: one line, exit 2.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except InputError as err:
-        print(f"chipwar {args.command}: error: {err}", file=sys.stderr)
+        print(f"chipwar {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print(f"chipwar {args.command}: interrupted", file=sys.stderr)
@@ -60,12 +64,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug: one line unless the user asks for the traceback
         if os.environ.get("CHIPWAR_DEBUG"):
             raise
+        if isinstance(err, OSError) and err.errno in _DISK_ERRNOS:
+            where = err.filename or "output"  # a write failed outside the atomic writers
+            print(
+                f"chipwar {args.command}: error: {where}: write = {err.strerror!r}: "
+                "a writable folder with free space",
+                file=sys.stderr,
+            )
+            return EXIT_INPUT
         print(
-            f"chipwar {args.command}: internal error: {type(err).__name__}: {err} "
+            f"chipwar {args.command}: internal error: {type(err).__name__}: {_one_line(err)} "
             "(set CHIPWAR_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )
         return 1
+
+
+def _one_line(err: BaseException) -> str:
+    """The message on one line, even if a file name or a value holds a line break."""
+    return " ".join(str(err).splitlines())
 
 
 # --- chipwar demo
@@ -120,8 +137,10 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from chipwar.runs.preflight import run_dir_bytes
     from chipwar.runs.single import prepare_out_dir, run_scenario, until_check, write_run_dir
     from chipwar.runs.tables import summary_table
+    from chipwar.world.calendar import months_between
     from chipwar.world.scenario import load_scenario, parse_assignment, with_overrides
 
     scenario = load_scenario(args.scenario)
@@ -131,7 +150,8 @@ def _run(args: argparse.Namespace) -> int:
     if assignments:
         scenario = with_overrides(scenario, assignments)
     until_check(args.until, scenario)
-    prepare_out_dir(args.out)
+    months = months_between(scenario.start, args.until or scenario.end)
+    prepare_out_dir(args.out, needed=run_dir_bytes(months))
     started = time.perf_counter()
     result = run_scenario(scenario, args.seed, args.until, progress=sys.stderr.isatty())
     write_run_dir(result, args.out)
@@ -188,7 +208,6 @@ def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
 def _sweep(args: argparse.Namespace) -> int:
     from chipwar.runs.executors import check_executor_options, open_executor
     from chipwar.runs.experiment import load_experiment, plan_experiment
-    from chipwar.runs.single import prepare_out_dir
     from chipwar.runs.sweep import run_sweep
 
     check_executor_options(args.workers, args.dask)
@@ -196,7 +215,7 @@ def _sweep(args: argparse.Namespace) -> int:
     plan = plan_experiment(spec, str(args.spec), args.spec.parent)
     for warning in plan.warnings:
         print(f"chipwar sweep: warning: {warning}", file=sys.stderr)
-    prepare_out_dir(args.out)
+    _prepare_sweep_dir(plan, args.out, args.resume)
     with open_executor(args.workers, args.dask) as info:
         print(
             f"{spec.name}: {len(plan.runs)} runs ({len(plan.design)} points x "
@@ -209,6 +228,20 @@ def _sweep(args: argparse.Namespace) -> int:
             print(f"finished runs are kept; add --resume to continue {args.out}", file=sys.stderr)
             raise
     return _sweep_summary(report, args.out)
+
+
+def _prepare_sweep_dir(plan: Plan, out: Path, resume: bool) -> None:
+    """Before executors start: the folder can take this sweep (or resume it) and has room."""
+    from chipwar.runs import store
+    from chipwar.runs.preflight import sweep_bytes
+    from chipwar.runs.single import prepare_out_dir
+    from chipwar.world.calendar import months_between
+    from chipwar.world.scenario import DATA_START
+
+    store.check_store(out, plan, resume)
+    todo = len(plan.runs) - (len(store.done_run_ids(out)) if resume else 0)
+    months = months_between(DATA_START, plan.horizon)
+    prepare_out_dir(out, needed=sweep_bytes(todo, months, plan.spec.outputs.countries))
 
 
 def _sweep_summary(report: SweepReport, out: Path) -> int:
@@ -278,11 +311,10 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
 def _compare(args: argparse.Namespace) -> int:
     from chipwar.runs.compare import compare_plan, run_compare
     from chipwar.runs.executors import check_executor_options, open_executor
-    from chipwar.runs.single import prepare_out_dir
 
     check_executor_options(args.workers, args.dask)
     plan = compare_plan(args.scenarios, args.seeds, args.seed, args.scale, args.until)
-    prepare_out_dir(args.out)
+    _prepare_sweep_dir(plan, args.out, args.resume)
     with open_executor(args.workers, args.dask) as info:
         report = run_compare(plan, args.out, info, resume=args.resume)
     status = _sweep_summary(report, args.out)
@@ -299,6 +331,19 @@ def _wargame_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _wargame(args: argparse.Namespace) -> int:
     from chipwar.runs.wargame_cli import run
+
+    return run(args)
+
+
+# --- chipwar dashboard (the browser page: runs/dashboard_cli.py, viz/app.py)
+def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
+    from chipwar.runs.dashboard_cli import add_arguments
+
+    add_arguments(parser)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from chipwar.runs.dashboard_cli import run
 
     return run(args)
 
@@ -370,6 +415,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, st
     "compare": (_compare_arguments, _compare, "two or more scenarios side by side over seeds"),
     "calibrate": (_calibrate_arguments, _calibrate, "fit parameters to targets, or --check them"),
     "wargame": (_wargame_arguments, _wargame, "wargame sessions: new, move, advance, brief, ..."),
+    "dashboard": (_dashboard_arguments, _dashboard, "the browser page: explore, wargame rooms"),
     "bench": (_bench_arguments, _bench, "adoption kernels vs Mesa and numpy; whole-run timings"),
 }
 

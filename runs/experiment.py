@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from chipwar.world.calendar import parse_month
 from chipwar.world.errors import InputError
@@ -57,16 +57,16 @@ class Factor(_Strict):
 
     values: list[Number | StrictStr] | None = Field(default=None, min_length=1, max_length=10_000)
     range: tuple[Number, Number] | None = None
-    levels: int | None = Field(default=None, ge=2, le=1000)
+    levels: StrictInt | None = Field(default=None, ge=2, le=1000)
 
 
 class Design(_Strict):
     """How factors become design points."""
 
     kind: Literal["grid", "lhs", "sobol", "table"] = "grid"
-    samples: int | None = Field(default=None, ge=1, le=MAX_RUNS)
-    second_order: bool = False
-    levels: int = Field(default=3, ge=2, le=1000)
+    samples: StrictInt | None = Field(default=None, ge=1, le=MAX_RUNS)
+    second_order: StrictBool = False
+    levels: StrictInt = Field(default=3, ge=2, le=1000)
     points: list[dict[str, Number | StrictStr]] | None = Field(default=None, min_length=1)
 
 
@@ -75,7 +75,7 @@ class Outputs(_Strict):
 
     metrics: list[StrictStr] = Field(default_factory=lambda: list(HEADLINE_METRICS), min_length=1)
     dates: list[Month] | None = Field(default=None, min_length=1, max_length=100)
-    countries: bool = False
+    countries: StrictBool = False
 
 
 class Experiment(_Strict):
@@ -84,10 +84,10 @@ class Experiment(_Strict):
     name: str = Field(default="experiment", min_length=1, max_length=80, pattern=r"^[^/\\\x00]+$")
     description: str = ""
     scenario: StrictStr = Field(default="current-policy", min_length=1, max_length=500)
-    scale: int | None = Field(default=None, ge=MIN_SCALE, le=MAX_SCALE)
+    scale: StrictInt | None = Field(default=None, ge=MIN_SCALE, le=MAX_SCALE)
     horizon: Month | None = None
-    seed: int = Field(default=0, ge=0, lt=MAX_SEED)
-    replications: int = Field(default=1, ge=1, le=10_000)
+    seed: StrictInt = Field(default=0, ge=0, lt=MAX_SEED)
+    replications: StrictInt = Field(default=1, ge=1, le=10_000)
     seeds: Literal["common", "independent"] = "common"
     set: dict[str, Number] = Field(default_factory=dict)
     factors: dict[str, Factor] = Field(default_factory=dict, max_length=64)

@@ -21,8 +21,6 @@ import fcntl
 import hashlib
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -33,6 +31,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chipwar.agents.lab import Lab
+from chipwar.runs.atomic import write_bytes_atomic
 from chipwar.runs.roles import (
     ALL_ROLE_IDS,
     BLOC_PREFIX,
@@ -145,7 +144,11 @@ class SessionRecord(_Strict):
                 raise ValueError(f"turn {k} does not follow the session's calendar")
             roles = [m.role for m in turn.moves]
             if len(set(roles)) != len(roles) or not set(roles) <= set(self.roles):
-                raise ValueError(f"turn {k}: moves must be by distinct roles of the session")
+                bad = sorted({r for r in roles if roles.count(r) > 1 or r not in self.roles})
+                raise ValueError(
+                    f"turn {k}: moves must be by distinct roles of the session, "
+                    f"not {', '.join(map(repr, bad))}"
+                )
         for role, move in self.pending.items():
             if role not in self.roles or move.role != role:
                 raise ValueError(f"pending move of {role!r} does not belong to a session role")
@@ -206,17 +209,7 @@ def session_lock(path: Path) -> Iterator[None]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Temporary file in the same folder, flushed to disk, then renamed over the target."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary documents
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data)
 
 
 def record_bytes(record: SessionRecord) -> bytes:
@@ -258,6 +251,8 @@ def load_record(path: Path) -> SessionRecord:
         raise _refuse(path, "file", f"byte {err.start}", "UTF-8 JSON text") from None
     except json.JSONDecodeError as err:
         raise _refuse(path, "JSON", f"line {err.lineno} column {err.colno}", err.msg) from None
+    except RecursionError:
+        raise _refuse(path, "JSON", "nesting", "arrays and objects nested less deeply") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise _refuse(path, "format", _short(data), f"a chipwar wargame session ({FORMAT})")
     if data.get("schema_version") != SCHEMA_VERSION:
@@ -268,7 +263,7 @@ def load_record(path: Path) -> SessionRecord:
             f"{SCHEMA_VERSION} (written by another version of chipwar)",
         )
     try:
-        record = SessionRecord.model_validate(data)
+        record = SessionRecord.model_validate(data, strict=True)
     except ValidationError as err:
         bad = input_error_from(err, str(path))
         raise _refuse(path, bad.field, bad.value, bad.allowed) from None

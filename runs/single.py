@@ -18,8 +18,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from chipwar.agents.buyer import Buyer
+from chipwar.runs.atomic import DOCUMENT_MODE
 from chipwar.world.calendar import parse_month
-from chipwar.world.errors import InputError
+from chipwar.world.errors import InputError, OutputError
 from chipwar.world.model import ChipWarModel
 from chipwar.world.reporters import COUNTRY_COLUMNS, HEADLINE_METRICS, MODEL_COLUMNS
 from chipwar.world.scenario import Scenario
@@ -125,14 +126,21 @@ def _plain(value: Any) -> Any:
     return round(number, 6) if math.isfinite(number) else None
 
 
-def prepare_out_dir(out: Path) -> Path:
-    """Create (or reuse) the output folder and prove it is writable before any work is done."""
+def prepare_out_dir(out: Path, needed: int = 0) -> Path:
+    """Create (or reuse) the output folder and prove it is writable before any work is done.
+
+    ``needed``: an estimate of the bytes the command will write; a disk without room for them
+    is refused now rather than when the work is done (see runs/preflight.py).
+    """
+    from chipwar.runs.preflight import check_output_folder
+
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("--out", "out", str(out), "a directory path (this is a file)")
+    check_output_folder(out, needed)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-", suffix=".tmp"):
             pass
     except OSError as err:
         raise InputError(
@@ -141,15 +149,28 @@ def prepare_out_dir(out: Path) -> Path:
     return out
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name in the same folder, then rename: never a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def _write_all_atomic(out: Path, files: dict[str, bytes]) -> None:
+    """Write every file under a temporary name first, then rename them all into place.
+
+    A full disk (or any failed write) therefore leaves the folder exactly as it was, not a run
+    directory with some files from this run and some from an earlier one.
+    """
+    staged: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        for name, data in files.items():
+            try:
+                fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+                staged.append((tmp, out / name))
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.chmod(tmp, DOCUMENT_MODE)
+            except OSError as err:
+                raise OutputError(out / name, err) from None
+        for tmp, path in staged:
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _path in staged:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
@@ -164,13 +185,16 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
 def write_run_dir(result: RunResult, out: Path) -> Path:
     """Write the run directory of DESIGN.md §5; each file atomically."""
     out = prepare_out_dir(out)
-    _write_atomic(out / "scenario.toml", result.scenario.to_toml().encode())
-    _write_atomic(out / "series.parquet", _parquet_bytes(result.series))
-    _write_atomic(out / "countries.parquet", _parquet_bytes(result.countries))
     events = "".join(json.dumps(event, default=_plain) + "\n" for event in result.events)
-    _write_atomic(out / "events.jsonl", events.encode())
-    _write_atomic(out / "summary.json", (json.dumps(result.summary, indent=2) + "\n").encode())
-    _write_atomic(out / "meta.json", (json.dumps(result.meta, indent=2) + "\n").encode())
+    files = {
+        "scenario.toml": result.scenario.to_toml().encode(),
+        "series.parquet": _parquet_bytes(result.series),
+        "countries.parquet": _parquet_bytes(result.countries),
+        "events.jsonl": events.encode(),
+        "summary.json": (json.dumps(result.summary, indent=2) + "\n").encode(),
+        "meta.json": (json.dumps(result.meta, indent=2) + "\n").encode(),
+    }
+    _write_all_atomic(out, files)
     return out
 
 

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -33,8 +31,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from chipwar.runs.atomic import write_bytes_atomic
 from chipwar.runs.experiment import SCENARIO_FACTOR, Plan
-from chipwar.world.errors import InputError
+from chipwar.world.errors import InputError, OutputError
 
 LAYOUT = 1
 ROW_NAME = re.compile(r"^run-(\d{6,})\.parquet$")
@@ -51,21 +50,6 @@ def series_path(out: Path, point: int, run_id: int, table: str = "series") -> Pa
 
 def row_path(out: Path, run_id: int) -> Path:
     return Path(out) / "rows" / run_file(run_id)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Temporary name in the same folder, flushed to disk, then renamed over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -139,12 +123,18 @@ def read_manifest(out: Path) -> dict[str, Any]:
     return manifest
 
 
-def open_store(out: Path, plan: Plan, resume: bool) -> set[int]:
-    """Create the folder for a new sweep, or check it for ``--resume``; the run ids already done."""
+def check_store(out: Path, plan: Plan, resume: bool) -> bool:
+    """The checks of :func:`open_store`, writing nothing (a pre-flight before executors start).
+
+    True if ``out`` holds a sweep to resume; False if a new sweep is to be created in it (also
+    under ``--resume`` when a sweep was killed while creating its folder: nothing ran yet).
+    """
     out = Path(out)
     has_sweep = (out / "manifest.json").exists() or (out / "rows").exists()
     if resume:
         if not has_sweep:
+            if (out / "experiment.toml").exists():  # killed before its manifest: start afresh
+                return False
             raise InputError("--resume", "out", str(out), "a folder holding a sweep to resume")
         manifest = read_manifest(out)
         if manifest.get("fingerprint") != plan.fingerprint:
@@ -154,12 +144,20 @@ def open_store(out: Path, plan: Plan, resume: bool) -> set[int]:
                 plan.source,
                 f"the same spec and scenarios as the sweep in {out} (this one differs)",
             )
-        remove_temporaries(out)
-        return done_run_ids(out, check=True)
+        return True
     if has_sweep:
         raise InputError(
             "--out", "out", str(out), "a new or empty folder (it holds a sweep: add --resume)"
         )
+    return False
+
+
+def open_store(out: Path, plan: Plan, resume: bool) -> set[int]:
+    """Create the folder for a new sweep, or check it for ``--resume``; the run ids already done."""
+    out = Path(out)
+    if check_store(out, plan, resume):
+        remove_temporaries(out)
+        return done_run_ids(out, check=True)
     write_bytes_atomic(out / "experiment.toml", plan.spec.to_toml().encode())
     for i, scenario in enumerate(plan.scenarios.values()):
         write_bytes_atomic(out / "scenarios" / f"{i:02d}.toml", scenario.to_toml().encode())
@@ -244,5 +242,9 @@ def read_series(out: Path, columns: list[str] | None = None, table: str = "serie
 
 def append_session(out: Path, record: dict[str, Any]) -> None:
     """Log one sweep session (executor, timing); kept apart from the deterministic results."""
-    with open(Path(out) / "sessions.jsonl", "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
+    path = Path(out) / "sessions.jsonl"
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+    except OSError as err:
+        raise OutputError(path, err) from None

@@ -27,6 +27,7 @@ from chipwar.runs import store
 from chipwar.runs.executors import ExecutorInfo
 from chipwar.runs.experiment import SCENARIO_FACTOR, Plan, metric_column, point_assignments
 from chipwar.runs.single import run_scenario
+from chipwar.world.errors import OutputError
 from chipwar.world.scenario import Scenario, with_overrides
 
 MAX_CHUNK = 16
@@ -206,6 +207,7 @@ def run_sweep(
         dynamic_ncols=True,
     )
     broken = False
+    storage_error: OutputError | None = None
     try:
         while pending or in_flight:
             while pending and not broken and len(in_flight) < max_in_flight:
@@ -230,6 +232,12 @@ def run_sweep(
                 except Exception as err:  # a worker died or could not store: redo on --resume
                     report.unfinished += size
                     report.errors.append(f"{type(err).__name__}: {err}")
+                    if isinstance(err, OutputError) and storage_error is None:
+                        # A full disk fails every run after it: stop handing out work.
+                        storage_error = err
+                        report.unfinished += len(pending)
+                        pending.clear()
+                        broken = True
                     continue
                 report.ran += len(outcomes)
                 report.failed += sum(not o.ok for o in outcomes)
@@ -244,19 +252,25 @@ def run_sweep(
     finally:
         bar.close()
         report.seconds = time.perf_counter() - started
-        store.consolidate(out, schema)
-        store.append_session(
-            out,
-            {
-                "executor": info.label,
-                "workers": info.workers,
-                "runs_before": report.done_before,
-                "ran": report.ran,
-                "failed": report.failed,
-                "unfinished": report.unfinished,
-                "seconds": round(report.seconds, 3),
-            },
-        )
+        try:
+            store.consolidate(out, schema)
+            store.append_session(
+                out,
+                {
+                    "executor": info.label,
+                    "workers": info.workers,
+                    "runs_before": report.done_before,
+                    "ran": report.ran,
+                    "failed": report.failed,
+                    "unfinished": report.unfinished,
+                    "seconds": round(report.seconds, 3),
+                },
+            )
+        except OutputError:
+            if storage_error is None:
+                raise  # else the first failed write is the one to report
+    if storage_error is not None:  # finished runs are kept; --resume continues after space is freed
+        raise storage_error
     return report
 
 

@@ -158,6 +158,7 @@ def _new(args: argparse.Namespace) -> int:
         if not sep:
             raise InputError("--doctrine", "doctrine", text, "ROLE=PERSONALITY, e.g. china=hawk")
         doctrines[role.strip()] = name.strip()
+    _preflight(args.session, 1)
     started = time.perf_counter()
     session = Session.new(
         args.session,
@@ -175,10 +176,17 @@ def _new(args: argparse.Namespace) -> int:
         keep_checkpoint=False,
     )
     session.write_outputs(0)
+    from chipwar.runs.access import access_path, ensure_access
+
+    ensure_access(args.session, session.record.name, session.roles, renew=True)
     _print_status(session)
     print(
         f"\nwrote {args.session} and the first briefs in {session.path.with_suffix('.d')}/briefs/ "
         f"({time.perf_counter() - started:.1f} s)"
+    )
+    print(
+        f"join links for the browser page: {access_path(args.session)} (one token per role and "
+        f"the facilitator's); `chipwar dashboard --session {args.session}` prints them"
     )
     return 0
 
@@ -225,7 +233,7 @@ def _move(args: argparse.Namespace) -> int:
     settings: dict[str, object] = {}
     actions: list[str] = []
     note = args.note
-    source = f"move --role {args.role}"
+    source = f"{args.session} move --role {args.role}"  # names the session file
     if args.file is not None:
         data = read_moves_file(args.file)
         if data.role is not None and data.role != args.role:
@@ -256,7 +264,7 @@ def read_moves_file(path: Path) -> Any:
     from chipwar.world.validation import input_error_from, read_toml
 
     class MovesFile(BaseModel):
-        model_config = ConfigDict(extra="forbid")
+        model_config = ConfigDict(extra="forbid", strict=True)  # "0.8" or true is not a number
         role: str | None = None
         set: dict[str, float] = Field(default_factory=dict)
         actions: list[str] = Field(default_factory=list)
@@ -271,6 +279,7 @@ def read_moves_file(path: Path) -> Any:
 def _advance(args: argparse.Namespace) -> int:
     if args.turns < 1:
         raise InputError("--turns", "turns", args.turns, "a whole number >= 1")
+    _preflight(args.session, 0 if args.no_files else min(args.turns, 24))  # turns left: unknown
     session = _open(args)
     for _ in range(args.turns):
         if session.finished and args.turns > 1:
@@ -295,6 +304,15 @@ def _advance(args: argparse.Namespace) -> int:
     if session.finished:
         print(f"the session has ended ({session.record.end})")
     return 0
+
+
+def _preflight(session: Path, turns: int) -> None:
+    """Before a model is built: the session's folder can be written and has room for the turns."""
+    from chipwar.runs.preflight import TURN_BYTES, check_output_folder
+
+    folder = session.parent if str(session.parent) else Path(".")
+    if folder.is_dir():  # else Session.new refuses the path with its own message
+        check_output_folder(folder, TURN_BYTES * max(turns, 1), str(session), "folder")
 
 
 def _undo(args: argparse.Namespace) -> int:

@@ -1151,9 +1151,12 @@ def render_replay(
         figure = ReplayFigure(tracks, options, list(range(first, last + 1)))
         return _save_png(figure.render_rgb(wanted - first), out, started)
 
-    figure = ReplayFigure(tracks, options, months)
     hold = round(options.hold_last * options.fps) if suffix == ".mp4" else 0
     total = len(months) + hold
+    from chipwar.runs.preflight import check_output_folder, replay_bytes
+
+    check_output_folder(out.parent, replay_bytes(suffix, total, options.size))  # before rendering
+    figure = ReplayFigure(tracks, options, months)
     target = _atomic_target(out)
     bar = tqdm(total=total, desc="replay", unit="frame", disable=not progress, leave=False)
 

@@ -140,6 +140,12 @@ class ChipMarket:
         demand = output * p.export_share * self.import_weight + offshore_demand
         demand += self.pending_orders
         shipped_share = self.allowed_share
+        # Exports come out of this month's output, not the US stockpile: with enforcement off and
+        # the highest premium, pass-through orders once shipped every US chip abroad.
+        wanted = float((demand * shipped_share).sum())
+        free = output - capacity_for_china
+        if wanted > free > 0.0:
+            shipped_share = shipped_share * (free / wanted)
         for country in np.flatnonzero(demand * shipped_share > 0.0):
             ledger.export(self.us, int(country), float(demand[country] * shipped_share[country]))
         for host in np.flatnonzero(offshore_demand > 0.0):

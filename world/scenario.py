@@ -47,6 +47,10 @@ def check_setting_key(key: str) -> None:
         iso = key[4:]
         if len(iso) != 3 or not iso.isalpha() or not iso.isupper():
             raise ValueError(f"hub key must be hub.<ISO3 code>, got {key!r}")
+        from chipwar.world.countries import load_countries  # lazily: a cached table
+
+        if iso not in load_countries():  # refused here, not months into a run
+            raise ValueError(f"{key}: {iso} is not a country code of the country table")
         return
     try:
         split_lever_key(key)
@@ -143,8 +147,8 @@ def scenario_from_dict(data: dict[str, Any], source: str) -> Scenario:
     """Validate a parsed scenario; InputError naming the source and the first bad field."""
     if isinstance(data.get("params"), dict):
         Parameters(data["params"], source=source)  # names the bad parameter precisely
-    try:
-        return Scenario.model_validate(data)
+    try:  # strict: a lever written as true or "0.5" is a mistake in the file, not a number
+        return Scenario.model_validate(data, strict=True)
     except ValidationError as err:
         raise input_error_from(err, source) from None
 

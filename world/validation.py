@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,19 @@ def read_toml(path: str | Path, source: str | None = None) -> dict[str, Any]:
     path = Path(path)
     label = source or str(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as err:
         raise InputError(label, "file", str(path), f"a readable file ({err.strerror})") from err
-    if size > MAX_INPUT_BYTES:
-        raise InputError(label, "file", f"{size} bytes", f"at most {MAX_INPUT_BYTES} bytes")
+    if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO or /dev/zero would hang or fail late
+        raise InputError(label, "file", str(path), "a regular file (not a folder or a device)")
+    if info.st_size > MAX_INPUT_BYTES:
+        raise InputError(label, "file", f"{info.st_size} bytes", f"at most {MAX_INPUT_BYTES} bytes")
     try:
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as handle:  # capped: the file may grow after the size check
+            raw = handle.read(MAX_INPUT_BYTES + 1)
+        if len(raw) > MAX_INPUT_BYTES:
+            raise InputError(label, "file", "more bytes", f"at most {MAX_INPUT_BYTES} bytes")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise InputError(label, "file", f"byte {err.start}", "UTF-8 text") from err
     except OSError as err:
@@ -48,3 +55,7 @@ def read_toml(path: str | Path, source: str | None = None) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise InputError(label, "TOML syntax", str(err).split(" (")[0], "valid TOML") from err
+    except RecursionError:
+        raise InputError(
+            label, "TOML syntax", "nesting", "arrays and tables nested less deeply"
+        ) from None

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from reliability import tally
 from sweep_helpers import store_files, tiny_plan, write_spec
 
 from chipwar.runs import store, sweep
@@ -162,6 +163,7 @@ def test_serial_pool_and_dask_give_the_same_bytes(finished, tmp_path):
             )
         assert report.ran == 8 and report.unfinished == 0, name
         assert store_files(tmp_path / name / "out") == store_files(finished), name
+        tally(f"determinism: sweep serial vs {name}", "same bytes")
 
 
 @pytest.mark.slow

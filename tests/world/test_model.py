@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from helpers import small_scenario
+from helpers import assert_healthy, small_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,22 +26,6 @@ def _scenario_with(levers: dict[str, float]) -> Scenario:
     return Scenario.model_validate(
         {"name": "random", "history": False, "scale": 1000, "levers": nested}
     )
-
-
-def assert_healthy(model: ChipWarModel) -> None:
-    ledger = model.ledger
-    assert math.isclose(ledger.produced, ledger.total_accounted(), rel_tol=1e-9)
-    assert (ledger.held >= -1e-6).all() and ledger.in_transit >= 0 and ledger.seized >= 0
-    shares = model.adoption_shares
-    assert np.isfinite(shares).all() and (shares >= 0).all() and (shares <= 1).all()
-    assert np.allclose(shares.sum(axis=1), 1.0)
-    for name, value in model.metrics.items():
-        if name == "date":
-            continue
-        assert value is not None and np.isfinite(value), name
-        if name.startswith(("cn_share_", "us_share_")):
-            assert 0.0 <= value <= 1.0, name
-    assert model.metrics["compute_us_h100e"] > 0 and model.metrics["compute_cn_h100e"] > 0
 
 
 @settings(max_examples=20)
