@@ -6,12 +6,22 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from chipwar.world.countries import REGION_LABELS, REGIONS
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")  # colour-blind safe
+
+
+def log_axis(ax: Axes) -> None:
+    """A log y axis labelled in plain numbers at 1, 2, 3 and 5 per decade: readable whether the
+    data span half a decade or three (labelling every minor tick overprints when they span many)."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _dates(series: pd.DataFrame) -> pd.DatetimeIndex:
@@ -49,10 +59,7 @@ def plot_metric(
             color="0.3",
         )
     if log:
-        ax.set_yscale("log")
-        plain = FuncFormatter(lambda value, _: f"{value:g}")
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain)
+        log_axis(ax)
     ax.set_title(title, fontsize=13, loc="left")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

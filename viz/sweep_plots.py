@@ -12,18 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
-from chipwar.viz.plots import PALETTE
+from chipwar.viz.plots import PALETTE, log_axis
 
 GREY = "0.45"
-
-
-def _log_axis(ax) -> None:
-    ax.set_yscale("log")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
 
 
 def plot_fans(
@@ -68,7 +60,7 @@ def plot_fans(
             color="0.3",
         )
     if log:
-        _log_axis(ax)
+        log_axis(ax)
     ax.set_title(title, fontsize=13, loc="left")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

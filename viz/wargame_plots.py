@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from chipwar.viz.plots import PALETTE
+from chipwar.viz.plots import PALETTE, log_axis
 
 SOURCE_COLOURS = {
     "initial": "#999999",
@@ -78,10 +78,7 @@ def lead_gap_chart(
     top.plot(dates, frame["lead_months"], color=PALETTE[0], linewidth=2)
     top.set_ylabel("US lead (months)")
     bottom.plot(dates, frame["compute_gap"], color=PALETTE[1], linewidth=2)
-    bottom.set_yscale("log")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    bottom.yaxis.set_major_formatter(plain)
-    bottom.yaxis.set_minor_formatter(plain)
+    log_axis(bottom)
     bottom.set_ylabel("compute gap (US/CN)")
     for ax in (top, bottom):
         _mark_turns(ax, frame, turn, starts)
@@ -126,10 +123,7 @@ def fan_chart(
         ax.fill_between(dates, band["p10"], band["p90"], color=PALETTE[0], alpha=0.3, lw=0)
         ax.plot(dates, band["p50"], color=PALETTE[0], linewidth=2)
         if metric in log:
-            ax.set_yscale("log")
-            plain = FuncFormatter(lambda value, _: f"{value:g}")
-            ax.yaxis.set_major_formatter(plain)
-            ax.yaxis.set_minor_formatter(plain)
+            log_axis(ax)
         ax.set_title(titles.get(metric, metric), loc="left", fontsize=11)
         ax.grid(alpha=0.3)
     axes[0].text(

@@ -133,11 +133,12 @@ def install(names: frozenset[str] = DEFERRED) -> None:
     sys.meta_path.insert(0, _DeferringFinder(frozenset(n for n in names if n not in sys.modules)))
 
 
-def load_all() -> None:
-    """Run every module still deferred: long-lived, multi-threaded servers call this at start-up,
-    where a second saved does not matter and no thread should wait on another's import."""
-    for name in sorted(DEFERRED):
-        module = sys.modules.get(name)
+def stop_deferring() -> None:
+    """Import normally from now on and run every module still deferred. Long-lived, multi-threaded
+    servers (the dashboard) call this at start-up, where a second does not matter and no request
+    thread should wait on another's import."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _DeferringFinder)]
+    for module in list(sys.modules.values()):
         if type(module) is _DeferredModule:
             _load(module)
 

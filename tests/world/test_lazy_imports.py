@@ -132,3 +132,27 @@ def test_a_module_that_fails_to_run_raises_and_is_not_left_half_imported(
     finally:
         sys.meta_path.remove(finder)
         sys.modules.pop(name, None)
+
+
+def test_stop_deferring_runs_what_is_pending_and_defers_nothing_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ("chipwar_pending_probe_a", "chipwar_pending_probe_b")
+    for name in names:
+        (tmp_path / f"{name}.py").write_text("VALUE = 7\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    finder = lazy_imports._DeferringFinder(frozenset(names))
+    saved = list(sys.meta_path)
+    sys.meta_path.insert(0, finder)
+    try:
+        __import__(names[0])
+        assert lazy_imports.is_deferred(names[0])
+        lazy_imports.stop_deferring()
+        assert not lazy_imports.is_deferred(names[0])
+        assert sys.modules[names[0]].VALUE == 7
+        __import__(names[1])
+        assert not lazy_imports.is_deferred(names[1])
+    finally:
+        sys.meta_path[:] = saved
+        for name in names:
+            sys.modules.pop(name, None)
