@@ -185,6 +185,9 @@ def lock_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.lock")
 
 
+OUTPUTS_STAMP = "outputs.json"  # in NAME.d/: the turn its files were last written for
+
+
 def outputs_dir(path: Path) -> Path:
     """Folder for a session's reports and briefs: ``game.json`` -> ``game.d/``."""
     return path.with_suffix(".d")
@@ -218,8 +221,25 @@ def record_bytes(record: SessionRecord) -> bytes:
     return (json.dumps(body, indent=1, allow_nan=False) + "\n").encode()
 
 
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete temporary files a killed writer left beside the session (``.game.json.*.tmp``).
+
+    Only called with the session lock held: every writer writes under that lock, so any such file
+    found then belongs to a process that died mid-write."""
+    prefixes = (f".{path.name}.", f".{good_copy_path(path).name}.")
+    removed = []
+    for entry in path.parent.iterdir():
+        if entry.name.startswith(prefixes) and entry.name.endswith(".tmp") and entry.is_file():
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
 def save_record(record: SessionRecord, path: Path) -> None:
-    """Write the session and its ``.good`` twin (each atomically); sets ``record.checksum``."""
+    """Write the session and its ``.good`` twin (each atomically); sets ``record.checksum``.
+
+    The caller holds the session lock."""
+    remove_stale_temporaries(path)
     data = record_bytes(record)
     record.checksum = json.loads(data)["checksum"]
     write_atomic(path, data)
@@ -926,7 +946,36 @@ class Session:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, brief.to_markdown().encode())
             written.append(path)
+        if self.path is not None and folder == outputs_dir(self.path):
+            self.mark_outputs(turn, files=True)
         return written
+
+    def _outputs_stamp(self, turn: int) -> dict[str, Any]:
+        digest = self.record.turns[turn - 1].digest if turn >= 1 else "start"
+        return {"turn": turn, "digest": digest}
+
+    def mark_outputs(self, turn: int, files: bool) -> None:
+        """Record, last, which turn ``NAME.d/`` was written for (or that its files were skipped),
+        so that a command after an interrupted advance can see the folder is behind."""
+        if self.path is None:
+            return
+        stamp = {**self._outputs_stamp(turn), "files": files}
+        folder = outputs_dir(self.path)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / OUTPUTS_STAMP, (json.dumps(stamp) + "\n").encode())
+
+    def outputs_behind(self) -> bool:
+        """True if ``NAME.d/`` exists but was not written for the session's latest turn: a process
+        was killed between saving a turn and writing its report and briefs."""
+        if self.path is None or not outputs_dir(self.path).is_dir():
+            return False
+        try:
+            stamp = json.loads((outputs_dir(self.path) / OUTPUTS_STAMP).read_text())
+            return {k: stamp.get(k) for k in ("turn", "digest")} != self._outputs_stamp(
+                self.turns_played
+            )
+        except (OSError, ValueError, AttributeError):
+            return True
 
     def export(self, out: Path) -> Path:
         """Write the session so far as a run directory (for replays and comparisons)."""

@@ -146,6 +146,16 @@ def _open(args: argparse.Namespace) -> Session:
     session = Session.open(args.session, keep_checkpoint=False)  # one process: undo replays
     for warning in session.warnings:
         print(f"warning: {warning}")
+    if session.outputs_behind():  # an advance was killed after saving the turn, before its files
+        from chipwar.runs.session import outputs_dir
+
+        files = session.write_outputs()
+        print(
+            f"note: {outputs_dir(session.path)}/ was behind the session (an interrupted "
+            f"advance?); rewrote turn {session.turns_played}'s report and the next briefs "
+            f"({len(files)} files)",
+            file=sys.stderr,
+        )
     return session
 
 
@@ -287,7 +297,11 @@ def _advance(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         trace = session.advance(force=args.force)
         played = time.perf_counter() - started
-        files = [] if args.no_files else session.write_outputs(trace.number)
+        if args.no_files:
+            files = []
+            session.mark_outputs(trace.number, files=False)
+        else:
+            files = session.write_outputs(trace.number)
         written = time.perf_counter() - started - played
         e = session.month_records[trace.last].metrics
         first, last, _ = session.period(trace.number)
@@ -318,6 +332,7 @@ def _preflight(session: Path, turns: int) -> None:
 def _undo(args: argparse.Namespace) -> int:
     session = _open(args)
     removed = session.undo()
+    session.mark_outputs(session.turns_played, files=True)  # that turn's files are still there
     print(f"undid turn {removed.number} (from {removed.start}); turn {session.turn} is open again")
     return 0
 

@@ -299,6 +299,7 @@ class SessionHub:
             path = folder / "briefs" / role / f"turn-{turn + 1:02d}.md"
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, self.session.brief(role, turn + 1).to_markdown().encode())
+        self.session.mark_outputs(turn, files=True)
 
     def wait_for_files(self, timeout: float = 30.0) -> None:
         if self._writer is not None:

@@ -216,10 +216,20 @@ def test_a_crash_at_each_write_of_an_advance_leaves_old_or_new_never_broken(
         if k == 0:
             assert run_cli(["wargame", "advance", str(path)])[0] == 0
             assert path.read_bytes() == new
-        else:  # the turn is saved; its report can be written again
-            code, _, err = run_cli(["wargame", "report", str(path), "--turn", "1"])
+        else:  # the turn is saved, its files were cut short: the next command completes them
+            code, _, err = run_cli(["wargame", "status", str(path)])
             assert code == 0, err
-            assert (path.parent / "game.d" / "turn-01" / "report.md").is_file()
+            assert _folder_bytes(path.parent / "game.d") == _folder_bytes(
+                reference.parent / "game.d"
+            ), k
+            code, _, err = run_cli(["wargame", "status", str(path)])
+            assert "was behind" not in err  # once complete, nothing more is rewritten
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 # --- full disks and unwritable folders, before any work -----------------------------------------

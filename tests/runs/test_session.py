@@ -251,6 +251,18 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
     ]
 
 
+def test_the_next_save_removes_what_a_killed_writer_left(tmp_path):
+    session = _new(tmp_path)
+    stale = [tmp_path / ".game.json.k1ll3d.tmp", tmp_path / ".game.json.good.x9.tmp"]
+    other = tmp_path / ".other.json.abc.tmp"  # another session's: not ours to remove
+    for path in [*stale, other]:
+        path.write_bytes(b'{"half": ')
+    session.submit("us", {"enforcement": 0.9})
+    assert not any(path.exists() for path in stale)
+    assert other.exists()
+    assert load_record(session.path).pending["us"]
+
+
 def test_two_processes_on_one_file_see_each_others_moves(tmp_path):
     room = _new(tmp_path)
     laptop = Session.open(room.path)
