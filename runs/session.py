@@ -432,6 +432,8 @@ class Session:
             raise InputError(
                 source, "until", until, f"a month in {format_month(first)}..{spec.end}"
             )
+        # Names first (every role id is known without a model), so a typo costs no model build.
+        _check_seat_names(ALL_ROLE_IDS, humans, personality, personalities or {}, blocs)
         model = ChipWarModel(spec, rng=seed, until=format_month(last))
         roles = build_roles(model)
         seats = _seats(roles, humans, personality, personalities or {}, blocs, source)
@@ -1143,6 +1145,33 @@ def _month_arg(text: str, name: str, source: str) -> int:
         raise InputError(source, name, text, "a month as YYYY-MM") from None
 
 
+def _check_seat_names(
+    role_ids: Sequence[str],
+    humans: Sequence[str],
+    personality: str,
+    personalities: Mapping[str, str],
+    blocs: Sequence[str],
+) -> None:
+    """Refuse unknown roles, personalities and bloc regions (one line naming the option)."""
+    for role in [*humans, *personalities]:
+        if role not in role_ids:
+            raise InputError(
+                "--human" if role in humans else "--doctrine",
+                "role",
+                role,
+                "a role id: " + ", ".join(role_ids),
+            )
+    for name in [personality, *personalities.values()]:
+        if name not in PERSONALITIES:
+            raise InputError(
+                "--doctrine", "personality", name, "one of " + ", ".join(PERSONALITIES)
+            )
+    for region in blocs:
+        role = region if region.startswith(BLOC_PREFIX) else BLOC_PREFIX + region
+        if role not in role_ids:
+            raise InputError("--blocs", "region", region, "one of " + ", ".join(REGIONS))
+
+
 def _seats(
     roles: Mapping[str, Role],
     humans: Sequence[str],
@@ -1152,25 +1181,10 @@ def _seats(
     source: str,
 ) -> dict[str, Seat]:
     """Seats in the fixed role order: the five core roles, blocs with levers, named blocs."""
-    for role in [*humans, *personalities]:
-        if role not in roles:
-            raise InputError(
-                "--human" if role in humans else "--doctrine",
-                "role",
-                role,
-                "a role id: " + ", ".join(roles),
-            )
-    for name in [personality, *personalities.values()]:
-        if name not in PERSONALITIES:
-            raise InputError(
-                "--doctrine", "personality", name, "one of " + ", ".join(PERSONALITIES)
-            )
+    _check_seat_names(list(roles), humans, personality, personalities, blocs)
     wanted = set(CORE_ROLES) | set(role_with_levers(roles)) | set(humans) | set(personalities)
     for region in blocs:
-        role = region if region.startswith(BLOC_PREFIX) else BLOC_PREFIX + region
-        if role not in roles:
-            raise InputError("--blocs", "region", region, "one of " + ", ".join(REGIONS))
-        wanted.add(role)
+        wanted.add(region if region.startswith(BLOC_PREFIX) else BLOC_PREFIX + region)
     return {
         role: Seat(
             player="human" if role in humans else "bot",
