@@ -53,7 +53,7 @@ class Outlook:
         return self.document.to_markdown()
 
     def write(self, folder: Path) -> list[Path]:
-        from chipwar.runs.session import write_atomic
+        from chipwar.runs.atomic import write_bytes_atomic as write_atomic
 
         folder.mkdir(parents=True, exist_ok=True)
         self.figure.savefig(folder / "outlook.png")

@@ -31,7 +31,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chipwar.agents.lab import Lab
-from chipwar.runs.atomic import write_bytes_atomic
+from chipwar.runs.atomic import write_bytes_atomic as write_atomic
 from chipwar.runs.roles import (
     ALL_ROLE_IDS,
     BLOC_PREFIX,
@@ -208,11 +208,6 @@ def session_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Temporary file in the same folder, flushed to disk, then renamed over the target."""
-    write_bytes_atomic(path, data)
 
 
 def record_bytes(record: SessionRecord) -> bytes:
@@ -928,11 +923,17 @@ class Session:
 
         return outlook(self, seeds, progress)
 
-    def write_outputs(self, turn: int | None = None, folder: Path | None = None) -> list[Path]:
+    def write_outputs(
+        self,
+        turn: int | None = None,
+        folder: Path | None = None,
+        report: TurnReport | None = None,
+    ) -> list[Path]:
         """Write a played turn's report and the briefs it produced (one file per role).
 
         Files go to ``NAME.d/turn-KK/`` and ``NAME.d/briefs/<role>/turn-(K+1).md``; with
-        ``turn=0``, only the briefs for the first turn. Hand each team its own folder.
+        ``turn=0``, only the briefs for the first turn. Hand each team its own folder. ``report``
+        is that turn's report if the caller already made it (its charts are then not redrawn).
         """
         turn = self.turns_played if turn is None else turn
         if folder is None:
@@ -941,7 +942,7 @@ class Session:
             folder = outputs_dir(self.path)
         written: list[Path] = []
         if turn >= 1:
-            written += self.report(turn).write(folder / f"turn-{turn:02d}")
+            written += (report or self.report(turn)).write(folder / f"turn-{turn:02d}")
         for role in self.roles:
             brief = self.brief(role, turn + 1)
             path = folder / "briefs" / role / f"turn-{turn + 1:02d}.md"

@@ -52,6 +52,7 @@ class TurnReport:
     charts: dict[str, Callable[[], Figure]] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     _figures: dict[str, Figure] | None = None
+    _pngs: dict[str, bytes] | None = None
 
     @property
     def figures(self) -> dict[str, Figure]:
@@ -63,19 +64,22 @@ class TurnReport:
         return self.document.to_markdown()
 
     def png(self) -> dict[str, bytes]:
-        out = {}
-        for name, fig in self.figures.items():
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png")
-            out[name] = buffer.getvalue()
-        return out
+        """PNG bytes of each chart, drawn once (the page and the files after it share them)."""
+        if self._pngs is None:
+            out = {}
+            for name, fig in self.figures.items():
+                buffer = io.BytesIO()
+                fig.savefig(buffer, format="png")
+                out[name] = buffer.getvalue()
+            self._pngs = out
+        return self._pngs
 
     def to_html(self, embed: bool = False) -> str:
         return self.document.to_html(self.png() if embed else None)
 
     def write(self, folder: Path) -> list[Path]:
         """report.md, report.html and one PNG per chart, in ``folder``."""
-        from chipwar.runs.session import write_atomic
+        from chipwar.runs.atomic import write_bytes_atomic as write_atomic
 
         folder.mkdir(parents=True, exist_ok=True)
         written = []

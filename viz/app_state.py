@@ -26,9 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chipwar.runs.access import AccessTokens, Grant
-from chipwar.runs.session import outputs_dir, write_atomic
 from chipwar.runs.textdoc import Document, Image
-from chipwar.viz.app_figures import png
 from chipwar.world.errors import InputError
 
 if TYPE_CHECKING:
@@ -76,16 +74,13 @@ class TurnView:
     key: str  # changes whenever the report would (another turn, other moves, revealed)
     report: TurnReport = field(repr=False)
     text_html: str = ""
-    pngs: dict[str, bytes] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     shown: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def charts(self) -> dict[str, bytes]:
         """PNG bytes of the report's charts (drawn on first call; safe from any thread)."""
         with self.lock:
-            if self.pngs is None:
-                self.pngs = {name: png(fig) for name, fig in self.report.figures.items()}
-            return self.pngs
+            return self.report.png()
 
     def full_html(self) -> str:
         return report_body(self.report.document.to_html(self.charts()))
@@ -272,34 +267,19 @@ class SessionHub:
             # Let a page show the report's text first (drawing holds the GIL for a while); the
             # page asks for the charts right after, and then they are drawn once for both.
             view.shown.wait(WAIT_FOR_PAGE)
-            pngs = view.charts()
+            view.charts()  # drawn here, outside the session lock; the files reuse them
             if not self.write_files or self.session.path is None:
                 return
             with self.lock:  # an undo waits, then removes these files as the CLI's does
                 if self.session.turns_played != turn:
                     return  # undone meanwhile
                 try:
-                    self._write_files(turn, view, pngs)
+                    self.session.write_outputs(turn, report=view.report)
                 except (InputError, OSError) as err:
                     self.last_error = f"could not write the turn's files: {err}"
 
         self._writer = threading.Thread(target=write, name=f"turn-{turn}-files", daemon=True)
         self._writer.start()
-
-    def _write_files(self, turn: int, view: TurnView, pngs: dict[str, bytes]) -> None:
-        assert self.session.path is not None
-        folder = outputs_dir(self.session.path)
-        report_dir = folder / f"turn-{turn:02d}"
-        report_dir.mkdir(parents=True, exist_ok=True)
-        for name, data in pngs.items():
-            write_atomic(report_dir / name, data)
-        write_atomic(report_dir / "report.md", view.report.to_markdown().encode())
-        write_atomic(report_dir / "report.html", view.report.document.to_html().encode())
-        for role in self.session.roles:
-            path = folder / "briefs" / role / f"turn-{turn + 1:02d}.md"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, self.session.brief(role, turn + 1).to_markdown().encode())
-        self.session.mark_outputs(turn, files=True)
 
     def wait_for_files(self, timeout: float = 30.0) -> None:
         if self._writer is not None:
