@@ -66,7 +66,7 @@ def soak(
     progress: bool = False,
 ) -> dict[str, Any]:
     """Run ``runs`` small runs in this process; memory at the checkpoints (and after the last)."""
-    from chipwar.runs.single import run_scenario
+    from chipwar.runs.core.single_run import run_scenario
     from chipwar.world.scenario import Scenario
 
     scenario = Scenario.model_validate(

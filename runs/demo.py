@@ -6,8 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from chipwar.runs.single import prepare_out_dir, run_scenario, write_run_dir
-from chipwar.runs.tables import summary_markdown, summary_table
+from chipwar.runs.core.single_run import prepare_out_dir, run_scenario, write_run_dir
+from chipwar.runs.core.tables import summary_markdown, summary_table
 from chipwar.viz.plots import plot_metric, plot_region_shares
 from chipwar.viz.replay import render_replay
 from chipwar.world.scenario import load_scenario, with_overrides

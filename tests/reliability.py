@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from chipwar.runs.cli import main
+from chipwar.runs.cli.main import main
 
 
 def run_cli(argv: Sequence[str]) -> tuple[int, str, str]:

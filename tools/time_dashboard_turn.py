@@ -40,7 +40,7 @@ def main() -> int:
 
     from playwright.sync_api import expect, sync_playwright
 
-    from chipwar.runs.session import Session
+    from chipwar.runs.wargame.session import Session
 
     folder = Path(tempfile.mkdtemp(prefix="chipwar-timing-"))
     path = folder / "timing.json"

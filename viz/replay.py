@@ -1153,7 +1153,7 @@ def render_replay(
 
     hold = round(options.hold_last * options.fps) if suffix == ".mp4" else 0
     total = len(months) + hold
-    from chipwar.runs.preflight import check_output_folder, replay_bytes
+    from chipwar.runs.core.preflight import check_output_folder, replay_bytes
 
     check_output_folder(out.parent, replay_bytes(suffix, total, options.size))  # before rendering
     figure = ReplayFigure(tracks, options, months)

@@ -1,6 +1,7 @@
 """Charts of sweep results: fan charts, two-factor heatmaps, Sobol indices, PRIM trade-offs.
 
-Every function takes small tables already computed by ``chipwar.runs.analyze`` and writes a PNG,
+Every function takes small tables already computed by ``chipwar.runs.experiments.analyze`` and
+writes a PNG,
 drawing on a ``Figure`` (no pyplot state, no GUI backend).
 """
 

@@ -7,7 +7,7 @@ import importlib
 import numpy as np
 import pytest
 
-from chipwar.runs.bench import find_benchmarks, load_harness
+from chipwar.runs.cli.bench import find_benchmarks, load_harness
 from chipwar.world.adoption import AdoptionConfig, AdoptionField
 
 load_harness(find_benchmarks())

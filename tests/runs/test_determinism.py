@@ -20,10 +20,10 @@ from helpers import small_scenario
 from reliability import tally
 from sweep_helpers import store_files, tiny_plan
 
-from chipwar.runs.executors import ExecutorInfo, SerialExecutor
-from chipwar.runs.session import Session
-from chipwar.runs.single import RUN_FILES, model_table
-from chipwar.runs.sweep import run_sweep
+from chipwar.runs.core.executors import ExecutorInfo, SerialExecutor
+from chipwar.runs.core.single_run import RUN_FILES, model_table
+from chipwar.runs.experiments.sweep import run_sweep
+from chipwar.runs.wargame.session import Session
 
 SERIAL = ExecutorInfo(SerialExecutor(), 1, "serial", None)
 TIMING_FIELDS = ("timings_s",)  # meta.json: the only fields that measure time

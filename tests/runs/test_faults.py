@@ -28,8 +28,8 @@ from helpers import small_scenario
 from reliability import assert_clean_refusal, folder_hashes, run_cli, tally
 from sweep_helpers import store_files, write_spec
 
-from chipwar.runs import store
-from chipwar.runs.session import Session, good_copy_path, load_record
+from chipwar.runs.experiments import store
+from chipwar.runs.wargame.session import Session, good_copy_path, load_record
 
 CLI = [sys.executable, "-m", "chipwar.runs.cli"]
 Usage = namedtuple("Usage", "total used free")
@@ -374,7 +374,7 @@ def test_a_full_disk_while_saving_a_turn_keeps_the_session_and_a_retry_works(
 def test_other_disk_errors_and_bugs_are_one_line_and_debug_shows_the_traceback(
     tmp_path, monkeypatch
 ):
-    from chipwar.runs import single
+    from chipwar.runs.core import single_run as single
 
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", "somewhere/report.md")

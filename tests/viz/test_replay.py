@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from chipwar.runs.cli import main
+from chipwar.runs.cli.main import main
 from chipwar.viz.captions import (
     GIVE_WAY_S,
     CaptionFeed,

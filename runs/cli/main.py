@@ -1,0 +1,429 @@
+"""The `chipwar` command line. Bad input gets one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from chipwar.world.errors import InputError
+
+if TYPE_CHECKING:
+    from chipwar.runs.experiments.spec import Plan
+    from chipwar.runs.experiments.sweep import SweepReport
+
+EXIT_INPUT = 2
+# A full disk or a read-only folder is the machine's state, not a bug: one line, exit 2.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG})
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0 or value >= 2**63:
+        raise argparse.ArgumentTypeError(f"expected a whole number in [0, 2**63), got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="chipwar",
+        description="Agent-based game simulator of the US-China contest over AI chips and models.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (add_arguments, _handler, summary) in COMMANDS.items():
+        add_arguments(commands.add_parser(name, help=summary, description=summary))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = COMMANDS[args.command][1]
+    try:
+        return handler(args)
+    except InputError as err:
+        print(f"chipwar {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print(f"chipwar {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: one line unless the user asks for the traceback
+        if os.environ.get("CHIPWAR_DEBUG"):
+            raise
+        if isinstance(err, OSError) and err.errno in _DISK_ERRNOS:
+            where = err.filename or "output"  # a write failed outside the atomic writers
+            print(
+                f"chipwar {args.command}: error: {where}: write = {err.strerror!r}: "
+                "a writable folder with free space",
+                file=sys.stderr,
+            )
+            return EXIT_INPUT
+        print(
+            f"chipwar {args.command}: internal error: {type(err).__name__}: {_one_line(err)} "
+            "(set CHIPWAR_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(err: BaseException) -> str:
+    """The message on one line, even if a file name or a value holds a line break."""
+    return " ".join(str(err).splitlines())
+
+
+# --- chipwar demo
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("chipwar-demo"), help="output folder")
+    parser.add_argument("--seed", type=_non_negative_int, default=0)
+    parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from chipwar.runs.demo import run_demo
+
+    run_demo(args.out, seed=args.seed, scale=args.scale)
+    return 0
+
+
+# --- chipwar scenarios
+def _scenarios_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", help="also list levers")
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    from chipwar.world.levers import describe_levers
+    from chipwar.world.scenario import list_presets
+
+    presets = list_presets()
+    width = max(len(name) for name, _ in presets)
+    for name, description in presets:
+        print(f"{name:<{width}}  {description}")
+    if args.verbose:
+        print("\nLevers (key, default, meaning); set with --set KEY=VALUE, each in [0, 1]:")
+        for key, default, meaning in describe_levers():
+            print(f"  {key:<28} {default:<5g} {meaning}")
+    return 0
+
+
+# --- chipwar run
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", required=True, help="preset name or scenario .toml file")
+    parser.add_argument("--seed", type=_non_negative_int, default=0)
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a lever (us.enforcement=0.8) or parameter (params.NAME=VALUE)",
+    )
+    parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
+    parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")
+    parser.add_argument("--out", type=Path, required=True, help="run directory to write")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from chipwar.runs.core.preflight import run_dir_bytes
+    from chipwar.runs.core.single_run import (
+        prepare_out_dir,
+        run_scenario,
+        until_check,
+        write_run_dir,
+    )
+    from chipwar.runs.core.tables import summary_table
+    from chipwar.world.calendar import months_between
+    from chipwar.world.scenario import load_scenario, parse_assignment, with_overrides
+
+    scenario = load_scenario(args.scenario)
+    assignments = dict(parse_assignment(text) for text in args.assignments)
+    if args.scale is not None:
+        assignments["scale"] = args.scale
+    if assignments:
+        scenario = with_overrides(scenario, assignments)
+    until_check(args.until, scenario)
+    months = months_between(scenario.start, args.until or scenario.end)
+    prepare_out_dir(args.out, needed=run_dir_bytes(months))
+    started = time.perf_counter()
+    result = run_scenario(scenario, args.seed, args.until, progress=sys.stderr.isatty())
+    write_run_dir(result, args.out)
+    print(summary_table({scenario.name: result.series}))
+    print(f"\nwrote {args.out}/ in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+# --- chipwar calibrate
+def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", action="store_true", help="only check the targets over seeds")
+    parser.add_argument("--report", type=Path, default=Path("calibration-report"))
+    parser.add_argument("--seeds", type=_positive_int, default=None, help="3 to fit, 20 to check")
+    parser.add_argument("--evaluations", type=_positive_int, default=150, help="fit budget")
+    parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1)
+    parser.add_argument("--scale", type=_positive_int, default=None, help="adopters for --check")
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from chipwar.runs.core.single_run import prepare_out_dir
+    from chipwar.runs.experiments.calibrate import run_calibrate
+
+    prepare_out_dir(args.report)
+    if args.seeds is None:
+        args.seeds = 20 if args.check else 3
+    return run_calibrate(args)
+
+
+# --- chipwar sweep / analyze / compare (experiment grids: runs/experiment.py, sweep.py, ...)
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _executor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="local processes, or LocalCluster workers (default: all cores; 1 = serial)",
+    )
+    parser.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address, or 'local'")
+    parser.add_argument("--resume", action="store_true", help="run only what DIR is missing")
+
+
+def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", type=Path, help="experiment spec (.toml)")
+    parser.add_argument("--out", type=Path, required=True, help="sweep folder to write")
+    _executor_arguments(parser)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from chipwar.runs.core.executors import check_executor_options, open_executor
+    from chipwar.runs.experiments.spec import load_experiment, plan_experiment
+    from chipwar.runs.experiments.sweep import run_sweep
+
+    check_executor_options(args.workers, args.dask)
+    spec = load_experiment(args.spec)
+    plan = plan_experiment(spec, str(args.spec), args.spec.parent)
+    for warning in plan.warnings:
+        print(f"chipwar sweep: warning: {warning}", file=sys.stderr)
+    _prepare_sweep_dir(plan, args.out, args.resume)
+    with open_executor(args.workers, args.dask) as info:
+        print(
+            f"{spec.name}: {len(plan.runs)} runs ({len(plan.design)} points x "
+            f"{spec.replications}) on {info.label}",
+            file=sys.stderr,
+        )
+        try:
+            report = run_sweep(plan, args.out, info, resume=args.resume)
+        except KeyboardInterrupt:
+            print(f"finished runs are kept; add --resume to continue {args.out}", file=sys.stderr)
+            raise
+    return _sweep_summary(report, args.out)
+
+
+def _prepare_sweep_dir(plan: Plan, out: Path, resume: bool) -> None:
+    """Before executors start: the folder can take this sweep (or resume it) and has room."""
+    from chipwar.runs.core.preflight import sweep_bytes
+    from chipwar.runs.core.single_run import prepare_out_dir
+    from chipwar.runs.experiments import store
+    from chipwar.world.calendar import months_between
+    from chipwar.world.scenario import DATA_START
+
+    store.check_store(out, plan, resume)
+    todo = len(plan.runs) - (len(store.done_run_ids(out)) if resume else 0)
+    months = months_between(DATA_START, plan.horizon)
+    prepare_out_dir(out, needed=sweep_bytes(todo, months, plan.spec.outputs.countries))
+
+
+def _sweep_summary(report: SweepReport, out: Path) -> int:
+    print(
+        f"{report.done_before + report.ran - report.unfinished} of {report.total} runs done "
+        f"({report.ran} now, {report.failed} failed) in {report.seconds:.1f} s "
+        f"({report.runs_per_minute:.1f} runs/min, {report.executor}); wrote {out}/runs.parquet"
+    )
+    if report.unfinished:
+        print(
+            f"{report.unfinished} runs unfinished ({report.errors[0]}); "
+            f"run again with --resume --out {out}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _analyze_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", type=Path, help="sweep folder")
+    parser.add_argument("--out", type=Path, default=None, help="report folder (DIR/analysis)")
+    parser.add_argument("--sobol", action="store_true", help="Sobol indices (sobol designs)")
+    parser.add_argument(
+        "--prim",
+        action="append",
+        default=[],
+        metavar="METRIC<THRESHOLD",
+        help="scenario discovery for a condition: 'lead_months>=12', 'lead_months@2030-12>=12'",
+    )
+    parser.add_argument(
+        "--metric", action="append", default=None, help="metric to chart (repeatable)"
+    )
+    parser.add_argument("--at", default=None, metavar="YYYY-MM", help="date of the metrics")
+    parser.add_argument("--heatmap", nargs=2, metavar=("X", "Y"), help="two factors for heatmaps")
+    parser.add_argument(
+        "--points", type=_positive_int, default=6, help="design points drawn in fan charts"
+    )
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from chipwar.runs.experiments.analyze import analyze_sweep
+
+    path = analyze_sweep(
+        args.dir,
+        report_dir=args.out,
+        metrics=args.metric,
+        at=args.at,
+        sobol=args.sobol,
+        prim=args.prim,
+        heatmap=tuple(args.heatmap) if args.heatmap else None,
+        most=args.points,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenarios", nargs="+", help="two or more presets or scenario .toml files")
+    parser.add_argument("--seeds", type=_positive_int, default=5, help="seeds per scenario")
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="master seed")
+    parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
+    parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write")
+    _executor_arguments(parser)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from chipwar.runs.core.executors import check_executor_options, open_executor
+    from chipwar.runs.experiments.compare import compare_plan, run_compare
+
+    check_executor_options(args.workers, args.dask)
+    plan = compare_plan(args.scenarios, args.seeds, args.seed, args.scale, args.until)
+    _prepare_sweep_dir(plan, args.out, args.resume)
+    with open_executor(args.workers, args.dask) as info:
+        report = run_compare(plan, args.out, info, resume=args.resume)
+    status = _sweep_summary(report, args.out)
+    print(f"wrote {args.out}/report.md")
+    return status
+
+
+# --- chipwar wargame (subcommands in runs/wargame_cli.py, a light module)
+def _wargame_arguments(parser: argparse.ArgumentParser) -> None:
+    from chipwar.runs.cli.wargame import add_arguments
+
+    add_arguments(parser)
+
+
+def _wargame(args: argparse.Namespace) -> int:
+    from chipwar.runs.cli.wargame import run
+
+    return run(args)
+
+
+# --- chipwar dashboard (the browser page: runs/dashboard_cli.py, viz/app.py)
+def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
+    from chipwar.runs.cli.dashboard import add_arguments
+
+    add_arguments(parser)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from chipwar.runs.cli.dashboard import run
+
+    return run(args)
+
+
+# --- chipwar replay
+def _replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "runs", nargs="+", type=Path, metavar="DIR", help="a run directory, or two side by side"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="FILE.mp4 or FILE.gif (FILE.png with --frame)"
+    )
+    parser.add_argument("--fps", type=_non_negative_int, default=3, help="months per second (3)")
+    parser.add_argument("--size", default="1280x720", help="1920x1080, 1280x720 (default) or WxH")
+    parser.add_argument("--theme", default="light", help="light (default) or dark")
+    parser.add_argument(
+        "--hold-last", type=float, default=3.0, metavar="SECONDS", help="hold the last frame (3)"
+    )
+    parser.add_argument(
+        "--every", type=_non_negative_int, default=1, metavar="N", help="one frame per N months"
+    )
+    parser.add_argument("--color", default="share", help="share (of adopters, default) or official")
+    parser.add_argument("--frame", metavar="YYYY-MM", help="write one still of this month (PNG)")
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from chipwar.viz.replay import render_replay
+
+    result = render_replay(
+        args.runs,
+        args.out,
+        fps=args.fps,
+        size=args.size,
+        theme=args.theme,
+        hold_last=args.hold_last,
+        every=args.every,
+        color=args.color,
+        frame=args.frame,
+        progress=sys.stderr.isatty(),
+    )
+    what = "one still" if args.frame else f"{result.frames} frames"
+    print(f"wrote {result.path} ({what}, {result.bytes / 1e6:.1f} MB) in {result.seconds:.1f} s")
+    return 0
+
+
+# --- chipwar bench (the harness lives in benchmarks/, loaded by runs/bench.py)
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from chipwar.runs.cli.bench import add_arguments
+
+    add_arguments(parser)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from chipwar.runs.cli.bench import run
+
+    return run(args)
+
+
+# Each command: (add its arguments, handle it, one-line summary). Handlers import lazily so that
+# `chipwar --help` and quick commands start fast.
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, str]] = {
+    "demo": (_demo_arguments, _demo, "run both paper scenarios; write charts and a table"),
+    "scenarios": (_scenarios_arguments, _scenarios, "list the preset scenarios"),
+    "run": (_run_arguments, _run, "run one scenario and write its run directory"),
+    "replay": (_replay_arguments, _replay, "animate a run (or two side by side): MP4, GIF or PNG"),
+    "sweep": (_sweep_arguments, _sweep, "run an experiment spec into a resumable Parquet store"),
+    "analyze": (_analyze_arguments, _analyze, "fan charts, heatmaps, Sobol, PRIM and a report"),
+    "compare": (_compare_arguments, _compare, "two or more scenarios side by side over seeds"),
+    "calibrate": (_calibrate_arguments, _calibrate, "fit parameters to targets, or --check them"),
+    "wargame": (_wargame_arguments, _wargame, "wargame sessions: new, move, advance, brief, ..."),
+    "dashboard": (_dashboard_arguments, _dashboard, "the browser page: explore, wargame rooms"),
+    "bench": (_bench_arguments, _bench, "adoption kernels vs Mesa and numpy; whole-run timings"),
+}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

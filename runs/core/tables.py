@@ -1,0 +1,49 @@
+"""Plain-text and markdown tables of headline metrics, for the terminal and for reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from chipwar.runs.core.single_run import SUMMARY_DATES
+
+TABLE_METRICS = {
+    "compute_gap": ("compute gap (US/CN)", "{:.1f}x"),
+    "lead_months": ("US lead (months)", "{:.1f}"),
+    "smuggled_h100e_cum": ("smuggled since 2024 (H100e)", "{:,.0f}"),
+    "seized_h100e_cum": ("seized since 2024 (H100e)", "{:,.0f}"),
+    "offshore_h100e": ("rented offshore (H100e)", "{:,.0f}"),
+    "distill_gain": ("distillation gain (log10)", "{:.3f}"),
+    "countries_cn_majority": ("countries, CN-majority adopters", "{:.0f}"),
+    "countries_official_cn": ("countries, official CN stack", "{:.0f}"),
+    "pop_cn_stack": ("people under official CN stack", "{:,.0f}"),
+}
+
+
+def summary_frame(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rows: metric at date (2028-12, 2030-12, or the last month); columns: scenario."""
+    rows: dict[str, dict[str, str]] = {}
+    last = max(series["date"].iloc[-1] for series in runs.values())
+    dates = [d for d in SUMMARY_DATES if d <= last] or [last]
+    for date in dates:
+        for metric, (label, fmt) in TABLE_METRICS.items():
+            row = rows.setdefault(f"{label} @ {date}", {})
+            for name, series in runs.items():
+                hit = series[series["date"] == date]
+                row[name] = fmt.format(hit.iloc[0][metric]) if not hit.empty else "-"
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    return frame[(frame != "-").any(axis=1)]
+
+
+def summary_table(runs: Mapping[str, pd.DataFrame]) -> str:
+    return summary_frame(runs).to_string()
+
+
+def summary_markdown(runs: Mapping[str, pd.DataFrame]) -> str:
+    frame = summary_frame(runs)
+    header = "| metric | " + " | ".join(frame.columns) + " |"
+    rule = "|---|" + "---:|" * len(frame.columns)
+    lines = [header, rule]
+    lines += ["| " + index + " | " + " | ".join(row) + " |" for index, row in frame.iterrows()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,195 @@
+"""Sweeps: the store they write, failed runs, resume, and identical results on every executor."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+from reliability import tally
+from sweep_helpers import store_files, tiny_plan, write_spec
+
+from chipwar.runs.cli.main import main
+from chipwar.runs.core.executors import ExecutorInfo, SerialExecutor, open_executor
+from chipwar.runs.experiments import store, sweep
+from chipwar.runs.experiments.sweep import chunk_size, run_sweep
+from chipwar.world.errors import InputError
+from chipwar.world.reporters import COUNTRY_COLUMNS, MODEL_COLUMNS
+
+SERIAL = ExecutorInfo(SerialExecutor(), 1, "serial", None)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    """One uninterrupted serial sweep of the tiny spec (4 points x 2 seeds), shared."""
+    folder = tmp_path_factory.mktemp("finished")
+    out = folder / "out"
+    report = run_sweep(tiny_plan(folder), out, SERIAL, progress=False)
+    assert (report.ran, report.failed, report.unfinished) == (8, 0, 0)
+    return out
+
+
+def test_store_holds_runs_table_and_partitioned_series(finished):
+    runs = pd.read_parquet(finished / "runs.parquet")
+    assert list(runs["run_id"]) == list(range(8)) and set(runs["status"]) == {"ok"}
+    assert list(runs.columns[:6]) == [
+        "run_id",
+        "point",
+        "replication",
+        "seed",
+        "us.enforcement",
+        "params.detection_base",
+    ]
+    assert {"lead_months_2024_05", "compute_gap_2024_05", "error"} <= set(runs.columns)
+    assert runs.groupby("replication")["seed"].nunique().eq(1).all()  # common seeds
+    # The same point and seed give the same result; different factor values do not.
+    assert runs["smuggled_h100e_cum_2024_05"].nunique() > 2
+    manifest = store.read_manifest(finished)
+    assert manifest["runs"] == 8 and manifest["dates"] == ["2024-05"]
+    assert sorted(p.name for p in (finished / "series").iterdir()) == [
+        f"point={i}" for i in range(4)
+    ]
+    countries = store.read_series(finished, table="countries")
+    assert {"run_id", "point", *COUNTRY_COLUMNS} <= set(countries.columns)
+    assert countries["run_id"].nunique() == 8 and countries["iso_a3"].nunique() > 150
+    assert not list(finished.rglob("*.tmp"))
+
+
+def test_series_are_readable_without_chipwar(finished):
+    by_pandas = pd.read_parquet(finished / "series")
+    assert len(by_pandas) == 8 * 5 and {"run_id", "point", *MODEL_COLUMNS} <= set(by_pandas)
+    table = ds.dataset(finished / "series", format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == 40
+    duckdb = pytest.importorskip("duckdb")
+    query = f"""
+        SELECT r.point, avg(s.lead_months) AS lead
+        FROM read_parquet('{finished}/series/*/*.parquet', hive_partitioning = true) s
+        JOIN read_parquet('{finished}/runs.parquet') r USING (run_id)
+        WHERE s.date = '2024-05' GROUP BY r.point ORDER BY r.point
+    """
+    assert len(duckdb.sql(query).fetchall()) == 4
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    real = sweep.run_scenario
+    plan = tiny_plan(tmp_path)
+    doomed = int(plan.runs["seed"].iloc[1])
+
+    def flaky(scenario, seed, until=None, progress=False):
+        if seed == doomed and scenario.levers.us.enforcement == 0.9:
+            raise FloatingPointError("overflow in the ledger\nsecond line")
+        return real(scenario, seed, until, progress)
+
+    monkeypatch.setattr(sweep, "run_scenario", flaky)
+    report = run_sweep(plan, tmp_path / "out", SERIAL, progress=False)
+    assert (report.ran, report.failed) == (8, 2)
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    failed = runs[runs["status"] == "failed"]
+    assert len(failed) == 2 and failed["lead_months_2024_05"].isna().all()
+    assert failed["error"].str.startswith("FloatingPointError: overflow in the ledger").all()
+    for run in failed.itertuples():
+        assert not store.series_path(tmp_path / "out", run.point, run.run_id).exists()
+    assert len(sweep.failures(tmp_path / "out")) == 2
+
+
+def test_resume_runs_only_what_is_missing_and_matches(finished, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(finished, out)
+    for run_id in (2, 5, 6):  # as if killed before these rows were written
+        (out / "rows" / store.run_file(run_id)).unlink()
+    (out / "runs.parquet").unlink()
+    (out / "series" / "point=1" / ".run-000002.parquet.abc.tmp").write_bytes(b"half")
+    (out / "rows" / store.run_file(7)).write_bytes(b"PAR1 truncated")  # unreadable row file
+    seen: list[int] = []
+    plan = tiny_plan(tmp_path / "spec")
+    report = run_sweep(
+        plan,
+        out,
+        SERIAL,
+        resume=True,
+        progress=False,
+        on_chunk=lambda o: seen.extend(r.run_id for r in o),
+    )
+    assert sorted(seen) == [2, 5, 6, 7] and report.done_before == 4
+    assert store_files(out) == store_files(finished)
+
+
+def test_a_finished_sweep_is_not_overwritten_and_resume_checks_the_spec(finished, tmp_path):
+    plan = tiny_plan(tmp_path / "spec")
+    with pytest.raises(InputError, match="add --resume"):
+        run_sweep(plan, finished, SERIAL, progress=False)
+    changed = tiny_plan(tmp_path / "other", replications=3)
+    with pytest.raises(InputError, match="same spec"):
+        run_sweep(changed, finished, SERIAL, resume=True, progress=False)
+    with pytest.raises(InputError, match="a sweep to resume"):
+        run_sweep(plan, tmp_path / "empty", SERIAL, resume=True, progress=False)
+    again = run_sweep(plan, finished, SERIAL, resume=True, progress=False)
+    assert again.ran == 0 and again.done_before == 8
+
+
+def test_chunks_shrink_towards_the_end():
+    assert chunk_size(200, 1) == 1
+    assert chunk_size(200, 2) == 16 and chunk_size(40, 2) == 5 and chunk_size(3, 2) == 1
+
+
+def test_serial_executor_keeps_errors_in_the_future_but_not_ctrl_c():
+    executor = SerialExecutor()
+    assert executor.submit(pow, 2, 5).result() == 32
+    with pytest.raises(ZeroDivisionError):
+        executor.submit(lambda: 1 / 0).result()
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        executor.submit(interrupted)
+
+
+@pytest.mark.slow
+def test_serial_pool_and_dask_give_the_same_bytes(finished, tmp_path):
+    for name, options in [("pool", {"workers": 2}), ("dask", {"workers": 2, "dask": "local"})]:
+        with open_executor(**options) as info:
+            assert info.workers == 2 and info.threads == 1
+            report = run_sweep(
+                tiny_plan(tmp_path / name), tmp_path / name / "out", info, progress=False
+            )
+        assert report.ran == 8 and report.unfinished == 0, name
+        assert store_files(tmp_path / name / "out") == store_files(finished), name
+        tally(f"determinism: sweep serial vs {name}", "same bytes")
+
+
+@pytest.mark.slow
+def test_kill_9_part_way_then_resume_equals_an_uninterrupted_sweep(tmp_path, capsys):
+    """A real SIGKILL of a sweep process while it writes runs, then --resume, then compare."""
+    factors = {"params.detection_base": {"range": [0.001, 0.02], "levels": 12}}
+    spec = write_spec(tmp_path, factors=factors, replications=1, horizon="2024-08")
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "chipwar.runs.cli", "sweep", str(spec), "--out", str(out)]
+    victim = subprocess.Popen(
+        [*command, "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(store.done_run_ids(out)) < 3 and time.monotonic() < deadline:
+        assert victim.poll() is None, "the sweep ended before it could be killed"
+        time.sleep(0.01)
+    os.kill(victim.pid, signal.SIGKILL)
+    assert victim.wait() == -signal.SIGKILL
+    done = store.done_run_ids(out)
+    assert 3 <= len(done) < 12 and not (out / "runs.parquet").exists()
+
+    assert main(["sweep", str(spec), "--out", str(out), "--workers", "1", "--resume"]) == 0
+    assert f"12 of 12 runs done ({12 - len(done)} now" in capsys.readouterr().out
+    reference = tmp_path / "reference"
+    assert main(["sweep", str(spec), "--out", str(reference), "--workers", "1"]) == 0
+    assert store_files(out) == store_files(reference)
+    assert pq.read_metadata(out / "runs.parquet").num_rows == 12
