@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from chipwar.world.adoption import STACK_CN, STACK_NONE, STACK_US
+from chipwar.world.stacks import STACK_CN, STACK_NAMES, STACK_NONE, STACK_US
 
 if TYPE_CHECKING:
     from chipwar.world.model import ChipWarModel
 
-STACK_NAMES = {STACK_US: "us", STACK_CN: "cn", STACK_NONE: "hedged"}
 FIXED_STACK = {"USA": STACK_US, "CHN": STACK_CN}
 
 

@@ -72,7 +72,7 @@ __all__ = [
     "step_kernel_serial",
 ]
 
-STACK_NONE, STACK_US, STACK_CN = 0, 1, 2
+from chipwar.world.stacks import STACK_CN, STACK_NONE, STACK_US
 
 #: Up to this many adopters ``step`` runs the serial kernel: a serial step takes at most ~10 ms
 #: here, and a parallel one on a busy machine waits tens of ms for the OS to schedule its second
