@@ -72,7 +72,7 @@ class SmugglingNetwork(mesa.Agent):
 
     def _busted(self, seized: float) -> None:
         model = self.model
-        model.ledger.seize(seized)
+        model.ledger.seize(seized, self.hub)
         model.record_event(
             "bust",
             f"Smuggling network broken up in {model.countries.name_of(self.hub)}",

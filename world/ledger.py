@@ -1,7 +1,9 @@
 """The compute ledger: every H100e produced is held, in transit, seized or retired.
 
 Holdings are kept per country (index into the country table). China's holdings are also split by
-where they came from, so that a turn's change can be explained. Conservation
+where they came from, so that a turn's change can be explained, and the month's gross inflow to
+China by source and what aged out of China's holdings are recorded as they happen (the one place
+these flows are counted; readers get them through ``ChipWarModel.observe()``). Conservation
 (produced = held + in transit + seized + retired) is checked by :meth:`ComputeLedger.check`.
 """
 
@@ -31,14 +33,20 @@ class ComputeLedger:
         # Flows of the current month, reset by begin_month().
         self.legal_imports = np.zeros(n_countries)
         self.diverted = np.zeros(n_countries)
+        self.seized_at = np.zeros(n_countries)  # seized this month, by the hub of the bust
         self.smuggled_month = 0.0
         self.seized_month = 0.0
+        self.cn_inflow = dict.fromkeys(CN_SOURCES, 0.0)  # gross inflow to China, by source
+        self.cn_retired_month = 0.0  # China's holdings aged out this month
 
     def begin_month(self) -> None:
         self.legal_imports[:] = 0.0
         self.diverted[:] = 0.0
+        self.seized_at[:] = 0.0
         self.smuggled_month = 0.0
         self.seized_month = 0.0
+        self.cn_inflow = dict.fromkeys(CN_SOURCES, 0.0)
+        self.cn_retired_month = 0.0
 
     def produce(self, owner: int, amount: float, cn_source: str = "domestic") -> None:
         """New compute enters the world at its owner (an initial stock counts as produced)."""
@@ -47,6 +55,7 @@ class ComputeLedger:
         self.held[owner] += amount
         if owner == self.cn_index:
             self.cn_by_source[cn_source] += amount
+            self.cn_inflow[cn_source] += amount
 
     def export(self, origin: int, destination: int, amount: float) -> float:
         """A licensed sale; returns the amount actually moved (never more than the origin holds)."""
@@ -55,6 +64,7 @@ class ComputeLedger:
         self.legal_imports[destination] += amount
         if destination == self.cn_index:
             self.cn_by_source["licensed"] += amount
+            self.cn_inflow["licensed"] += amount
         return amount
 
     def earmark_offshore(self, host: int, amount: float) -> None:
@@ -85,18 +95,22 @@ class ComputeLedger:
         self.in_transit -= amount
         self.held[self.cn_index] += amount
         self.cn_by_source["smuggled"] += amount
+        self.cn_inflow["smuggled"] += amount
         self.smuggled_month += amount
 
-    def seize(self, amount: float) -> None:
+    def seize(self, amount: float, hub: int) -> None:
+        """Cargo in transit is seized in a bust at ``hub``."""
         amount = min(_non_negative(amount, "seize"), self.in_transit)
         self.in_transit -= amount
         self.seized += amount
         self.seized_month += amount
+        self.seized_at[hub] += amount
 
     def age(self, life_months: float) -> None:
         """Retire 1/life of every holding this month (geometric ageing)."""
         rate = 1.0 / life_months
         self.retired += rate * float(self.held.sum())
+        self.cn_retired_month += rate * float(self.held[self.cn_index])
         self.held *= 1.0 - rate
         self.offshore_for_cn *= 1.0 - rate
         for source in self.cn_by_source:
