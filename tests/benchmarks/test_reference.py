@@ -81,10 +81,10 @@ def test_mesa_with_its_own_stream_follows_the_rule_statistically() -> None:
 
 
 def test_numpy_exp_is_the_kernels_exp() -> None:
-    from chipwar.world.adoption import _exp_nonpositive
+    from chipwar.world.adoption.draws import exp_nonpositive
 
     x = -np.concatenate([np.linspace(0.0, 40.0, 401), np.linspace(40.0, 710.0, 50)])
-    expected = np.array([_exp_nonpositive(v) for v in x])
+    expected = np.array([exp_nonpositive(v) for v in x])
     np.testing.assert_array_equal(reference.exp_nonpositive_np(x), expected)
 
 

@@ -20,6 +20,8 @@ from chipwar.world.adoption import (
     step_kernel_parallel,
     step_kernel_serial,
 )
+from chipwar.world.adoption import field as adoption_field
+from chipwar.world.adoption.draws import exp_nonpositive
 
 N_COUNTRIES = 20
 BASE = AdoptionConfig(
@@ -327,10 +329,10 @@ def test_official_weight_towards_us_raises_us_share() -> None:
 
 def test_polynomial_exp_matches_numpy() -> None:
     x = -np.concatenate([np.linspace(0.0, 40.0, 4001), np.linspace(40.0, 699.0, 500)])
-    got = np.array([adoption._exp_nonpositive(v) for v in x])
+    got = np.array([exp_nonpositive(v) for v in x])
     np.testing.assert_allclose(got, np.exp(x), rtol=1e-11, atol=0)
-    assert adoption._exp_nonpositive(0.0) == 1.0
-    assert adoption._exp_nonpositive(-701.0) == 0.0
+    assert exp_nonpositive(0.0) == 1.0
+    assert exp_nonpositive(-701.0) == 0.0
 
 
 # --- links
@@ -572,7 +574,7 @@ def test_incremental_step_equals_the_direct_kernel() -> None:
 
 def test_auto_kernel_choice_does_not_change_results(monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the threshold "auto" alternates and times both kernels; the states never notice."""
-    monkeypatch.setattr(adoption, "PARALLEL_THRESHOLD", 10_000)
+    monkeypatch.setattr(adoption_field, "PARALLEL_THRESHOLD", 10_000)
     sizes = sizes_for(total=40_000)
     a, b = make_field(seed=2, sizes=sizes), make_field(seed=2, sizes=sizes)
     assert run(a, 8) == run(b, 8, kernel="serial")
