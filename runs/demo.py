@@ -6,7 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from chipwar.runs.core.single_run import prepare_out_dir, run_scenario, write_run_dir
+from chipwar.runs.core import run_folder
+from chipwar.runs.core.single_run import prepare_out_dir, run_scenario
 from chipwar.runs.core.tables import summary_markdown, summary_table
 from chipwar.viz.plots import plot_metric, plot_region_shares
 from chipwar.viz.replay import render_replay
@@ -26,7 +27,7 @@ def run_demo(out: Path, seed: int = 0, scale: int | None = None) -> Path:
             scenario = with_overrides(scenario, {"scale": scale}, source="--scale")
         print(f"running {name} (seed {seed}, {scenario.scale:,} adopters) ...", flush=True)
         result = run_scenario(scenario, seed)
-        write_run_dir(result, out / name)
+        run_folder.write(result, out / name)
         result.series.attrs["branch"] = scenario.branch
         runs[name] = result.series
     charts = [

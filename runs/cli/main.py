@@ -137,13 +137,9 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from chipwar.runs.core import run_folder
     from chipwar.runs.core.preflight import run_dir_bytes
-    from chipwar.runs.core.single_run import (
-        prepare_out_dir,
-        run_scenario,
-        until_check,
-        write_run_dir,
-    )
+    from chipwar.runs.core.single_run import prepare_out_dir, run_scenario, until_check
     from chipwar.runs.core.tables import summary_table
     from chipwar.world.calendar import months_between
     from chipwar.world.scenario import load_scenario, parse_assignment, with_overrides
@@ -159,7 +155,7 @@ def _run(args: argparse.Namespace) -> int:
     prepare_out_dir(args.out, needed=run_dir_bytes(months))
     started = time.perf_counter()
     result = run_scenario(scenario, args.seed, args.until, progress=sys.stderr.isatty())
-    write_run_dir(result, args.out)
+    run_folder.write(result, args.out)
     print(summary_table({scenario.name: result.series}))
     print(f"\nwrote {args.out}/ in {time.perf_counter() - started:.1f} s")
     return 0

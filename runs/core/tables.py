@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from chipwar.runs.core.single_run import SUMMARY_DATES
+from chipwar.runs.core.run_folder import SUMMARY_DATES
 
 TABLE_METRICS = {
     "compute_gap": ("compute gap (US/CN)", "{:.1f}x"),

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chipwar.runs.core.run_folder import branch_of
 from chipwar.runs.experiments import store
 from chipwar.runs.experiments.spec import (
     SCENARIO_FACTOR,
@@ -224,10 +225,9 @@ def _branch(sweep: Sweep) -> str | None:
 
     try:
         data = tomllib.loads((sweep.out / "scenarios" / "00.toml").read_text("utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
-    branch = data.get("branch")
-    return branch if data.get("history", True) and isinstance(branch, str) else None
+    return branch_of(data)
 
 
 def _recorded(sweep: Sweep, metric: str) -> bool:

@@ -23,6 +23,7 @@ import pandas as pd
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
+from chipwar.runs.core.run_folder import SUMMARY_DATES
 from chipwar.world.calendar import parse_month
 from chipwar.world.errors import InputError
 from chipwar.world.levers import lever_keys
@@ -39,7 +40,6 @@ from chipwar.world.scenario import (
 )
 from chipwar.world.validation import input_error_from, read_toml
 
-SUMMARY_DATES = ("2028-12", "2030-12")
 MAX_RUNS = 1_000_000
 MAX_SEED = 2**63
 SCENARIO_FACTOR = "scenario"

@@ -14,14 +14,13 @@ token grants nothing.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from chipwar.runs.core.atomic import write_text_atomic
 from chipwar.world.errors import InputError
 
 FORMAT = "chipwar-wargame-access"
@@ -98,18 +97,8 @@ def _token() -> str:
 
 
 def write_access(path: Path, tokens: AccessTokens) -> None:
-    """Atomically (temporary file in the same folder, then rename), readable by the owner only."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(tokens.to_json())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Atomically (see runs/core/atomic.py), readable by the owner only."""
+    write_text_atomic(path, tokens.to_json(), mode=0o600)
 
 
 def read_access(path: Path) -> AccessTokens:

@@ -982,9 +982,9 @@ class Session:
 
     def export(self, out: Path) -> Path:
         """Write the session so far as a run directory (for replays and comparisons)."""
-        from chipwar.runs.core.single_run import write_run_dir
+        from chipwar.runs.core import run_folder
 
-        return write_run_dir(self.run_result(), out)
+        return run_folder.write(self.run_result(), out)
 
     def run_result(self) -> Any:
         """The session so far as a :class:`~chipwar.runs.core.single_run.RunResult`.

@@ -21,7 +21,7 @@ from reliability import tally
 from sweep_helpers import store_files, tiny_plan
 
 from chipwar.runs.core.executors import ExecutorInfo, SerialExecutor
-from chipwar.runs.core.single_run import RUN_FILES, model_table
+from chipwar.runs.core.run_folder import RUN_FILES
 from chipwar.runs.experiments.sweep import run_sweep
 from chipwar.runs.wargame.session import Session
 

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from chipwar.runs.cli.main import main
-from chipwar.runs.core.single_run import RUN_FILES, read_run_dir
+from chipwar.runs.core import run_folder
+from chipwar.runs.core.run_folder import RUN_FILES
 from chipwar.world.reporters import COUNTRY_COLUMNS, MODEL_COLUMNS
 
 
@@ -46,8 +47,8 @@ def test_run_writes_the_run_directory_with_contract_columns(tmp_path, capsys):
     assert meta["seed"] == 4 and meta["months"] == 18
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert any(e["kind"] == "policy" for e in events)
-    result = read_run_dir(out)
-    assert result.scenario.levers.us.enforcement == 0.6  # the --set override is in scenario.toml
+    folder = run_folder.read(out)
+    assert folder.scenario().levers.us.enforcement == 0.6  # the --set override is in scenario.toml
     assert "wrote" in capsys.readouterr().out
 
 
@@ -138,6 +139,7 @@ def test_run_folders_stay_readable_after_parameter_ranges_change(tmp_path):
     text = (out / "scenario.toml").read_text()
     old = text.replace("detection_base = ", "detection_base = 99.0 # was ", 1)
     (out / "scenario.toml").write_text(old)  # a value outside today's documented range
-    result = read_run_dir(out)
-    assert result.meta["scenario_params"]["detection_base"] == 99.0
-    assert len(result.series) == 18
+    folder = run_folder.read(out)
+    assert folder.params["detection_base"] == 99.0
+    assert folder.scenario().params == {}  # validated without the recorded parameters
+    assert len(folder.series) == 18
