@@ -1,6 +1,5 @@
 """chipwar.agents: the decision-makers (Mesa agents)."""
 
-import chipwar.world  # noqa: F401  (installs the deferred imports before mesa is imported)
 from chipwar.agents.buyer import Buyer
 from chipwar.agents.lab import Lab
 from chipwar.agents.smuggling import SmugglingNetwork

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from chipwar.world import lazy_imports
-
-lazy_imports.install()  # before anything imports mesa: see lazy_imports for why
-
 __all__ = ["ChipWarModel"]
 
 

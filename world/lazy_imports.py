@@ -6,8 +6,11 @@ before it writes its tables. Every command, sweep worker and wargame turn paid t
 step. This module installs a finder that hands out those modules unexecuted; each one runs its real
 code on first attribute use: behaviour is unchanged, only the time moves to where it is needed.
 
-Thread-safe (one lock, unlike ``importlib.util.LazyLoader`` on Python 3.12), and a module that is
-already imported is left alone. Set ``CHIPWAR_EAGER_IMPORTS=1`` to turn it off.
+Switched on only by the ``chipwar`` command (``runs/cli/main.py``), the processes it starts (pool
+workers) and the bench's timed child, never by importing a library module: a program that imports
+``chipwar.world`` keeps its own imports as it wrote them. Thread-safe (one lock, unlike
+``importlib.util.LazyLoader`` on Python 3.12), and a module that is already imported is left alone.
+Set ``CHIPWAR_EAGER_IMPORTS=1`` to turn it off.
 """
 
 from __future__ import annotations
@@ -128,9 +131,14 @@ def install(names: frozenset[str] = DEFERRED) -> None:
     """Defer ``names`` from now on in this process (idempotent; already-imported ones stay)."""
     if os.environ.get("CHIPWAR_EAGER_IMPORTS"):
         return
-    if any(isinstance(f, _DeferringFinder) for f in sys.meta_path):
+    if is_installed():
         return
     sys.meta_path.insert(0, _DeferringFinder(frozenset(n for n in names if n not in sys.modules)))
+
+
+def is_installed() -> bool:
+    """True when this process defers imports (a pool's parent passes it on to its workers)."""
+    return any(isinstance(f, _DeferringFinder) for f in sys.meta_path)
 
 
 def stop_deferring() -> None:

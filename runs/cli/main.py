@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``chipwar`` command. Run as the command (``argv`` from ``sys.argv``), it first defers
+    the heavy imports a run needs late or never (world/lazy_imports.py); called from Python with
+    an argument list (tests, notebooks), it leaves the caller's imports alone."""
+    if argv is None:
+        from chipwar.world import lazy_imports
+
+        lazy_imports.install()  # before any handler imports mesa
     args = build_parser().parse_args(argv)
     handler = COMMANDS[args.command][1]
     try:

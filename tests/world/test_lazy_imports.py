@@ -1,5 +1,6 @@
-"""Deferred imports: a run's process skips pandas, networkx and scipy.linalg until they are used,
-and a deferred module behaves like a normal one once touched, from any thread."""
+"""Deferred imports: a process the command line starts skips pandas, networkx and scipy.linalg
+until they are used, a deferred module behaves like a normal one once touched, from any thread,
+and importing the library alone never switches deferral on."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from chipwar.world import lazy_imports
 PROBE = textwrap.dedent(
     """
     import json, sys
-    from chipwar.world.model import ChipWarModel
     from chipwar.world import lazy_imports
+    lazy_imports.install()  # what the chipwar command does first (runs/cli/main.py)
+    from chipwar.world.model import ChipWarModel
     def ran():
         return {n: n in sys.modules and not lazy_imports.is_deferred(n)
                 for n in sorted(lazy_imports.DEFERRED)}
@@ -156,3 +158,52 @@ def test_stop_deferring_runs_what_is_pending_and_defers_nothing_new(
         sys.meta_path[:] = saved
         for name in names:
             sys.modules.pop(name, None)
+
+# --- who switches deferral on: the command line, never a library import -------------------------
+def _fresh(code: str) -> str:
+    """The last line ``code`` prints in a fresh interpreter (deferral not forced either way)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "CHIPWAR_EAGER_IMPORTS"}
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_importing_the_library_never_installs_the_hook() -> None:
+    found = _fresh(
+        """
+        import json, sys
+        import chipwar.world, chipwar.agents, chipwar.world.model
+        from chipwar.world import lazy_imports
+        hooks = [type(f).__name__ for f in sys.meta_path if "Deferring" in type(f).__name__]
+        print(json.dumps({"hooks": hooks, "pandas": type(sys.modules["pandas"]).__name__}))
+        """
+    )
+    assert json.loads(found) == {"hooks": [], "pandas": "module"}  # pandas ran as it was imported
+
+
+@pytest.mark.parametrize(
+    "call, installed",
+    [
+        ("sys.argv = ['chipwar', 'scenarios']; main()", True),  # the chipwar command
+        ("main(['scenarios'])", False),  # called from Python with arguments
+    ],
+)
+def test_the_command_line_entry_point_switches_deferral_on(call: str, installed: bool) -> None:
+    found = _fresh(
+        f"""
+        import sys
+        from chipwar.runs.cli.main import main
+        from chipwar.world import lazy_imports
+        assert not lazy_imports.is_installed()
+        {call}
+        print(lazy_imports.is_installed())
+        """
+    )
+    assert found == str(installed)
