@@ -586,16 +586,3 @@ def format_report(report: dict[str, Any]) -> str:
     out += ["", "  ".join(f"{k}={report.get(k)}" for k in keys)]
     return "\n".join(out)
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point for ``python -m`` use; ``chipwar bench`` goes through runs/bench.py."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="bench")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--no-runs", action="store_true")
-    args = parser.parse_args(argv)
-    report = run_bench(quick=args.quick, runs=not args.no_runs)
-    print(json.dumps(report) if args.json else format_report(report))
-    return 0

@@ -14,8 +14,10 @@ the last run by default) collects garbage and records:
 Growth between the first and the last checkpoint is the leak, if any. RSS also moves with the
 allocator's fragmentation, so judge it per run over many runs (a leaked model is about 0.5 MB).
 
-    python benchmarks/soak.py --runs 1000            # a few minutes of runs (no tracing)
-    python benchmarks/soak.py --runs 1000 --trace    # also traced bytes; several times slower
+    python -m chipwar.benchmarks.soak --runs 1000            # a few minutes (no tracing)
+    python -m chipwar.benchmarks.soak --runs 1000 --trace    # also traced bytes; slower
+
+(``chipwar bench --soak N`` runs the same soak with the default options.)
 """
 
 from __future__ import annotations

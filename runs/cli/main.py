@@ -397,7 +397,7 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- chipwar bench (the harness lives in benchmarks/, loaded by runs/bench.py)
+# --- chipwar bench (runs/cli/bench.py; the harness is chipwar.benchmarks, benchmarks/)
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     from chipwar.runs.cli.bench import add_arguments
 

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 
-from chipwar.runs.cli.bench import find_benchmarks, load_harness
+from chipwar.benchmarks import harness, reference
 from chipwar.world.adoption import AdoptionConfig, AdoptionField
-
-load_harness(find_benchmarks())
-reference = importlib.import_module("chipwar_benchmarks.reference")
-harness = importlib.import_module("chipwar_benchmarks.harness")
 
 CONFIG = AdoptionConfig(
     within_links=4,

@@ -1,25 +1,21 @@
 """Many runs in one process free their models: memory is measured, never timed.
 
-The soak (benchmarks/soak.py; ``python benchmarks/soak.py --runs 1000`` for the full measure)
-runs small runs one after the other and records, after garbage collection, the models still
+The soak (benchmarks/soak.py; ``python -m chipwar.benchmarks.soak --runs 1000`` for the full
+measure) runs small runs one after the other and records, after garbage collection, the models still
 alive, the objects the collector tracks and the resident memory. The check is shown to fail on a
 real leak: the same soak with every model kept in a list.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
 from reliability import run_cli
 
-from chipwar.runs.cli.bench import find_benchmarks, load_harness
+from chipwar.benchmarks import soak
 from chipwar.runs.core import single_run as single
 from chipwar.world.model import ChipWarModel
-
-load_harness(find_benchmarks())
-soak = importlib.import_module("chipwar_benchmarks.soak")
 
 RSS_KB_PER_RUN = 200  # allocator noise stays well under; a leaked model is about 500 KB
 OBJECTS_PER_RUN = 5  # a leaked model keeps thousands (agents, arrays, reporters)
