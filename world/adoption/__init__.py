@@ -27,11 +27,14 @@ The modules, one job each:
 - ``reference.py``: the same rule written directly (each reviser re-reads its neighbours), kept
   as the reference the incremental kernels equal bit for bit, and the per-country tallies;
 - ``rule.py``: the per-step utility tables and the work split both kernel families share;
-- ``intrinsics.py``: the LLVM cache hints, atomic add and bit cast the kernels call.
+- ``intrinsics.py``: the LLVM cache hints, atomic add and bit cast the kernels call;
+- ``cache.py``: forgets numba's cached kernels when any source file here changes (numba alone
+  would notice a change to a kernel's own file only, not to the functions it inlines).
 """  # noqa: E501 (the update rule above is kept on one line)
 
 from __future__ import annotations
 
+from chipwar.world.adoption.cache import forget_stale_kernels
 from chipwar.world.adoption.draws import revise_threshold
 from chipwar.world.adoption.field import PARALLEL_THRESHOLD, AdoptionConfig, AdoptionField
 from chipwar.world.adoption.incremental import step_incremental_parallel, step_incremental_serial
@@ -58,3 +61,6 @@ __all__ = [
     "step_kernel_parallel",
     "step_kernel_serial",
 ]
+
+# numba loads a cached kernel at its first call, never at import: this runs before any can.
+forget_stale_kernels()
