@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from chipwar.world.errors import InputError
 
 MAX_INPUT_BYTES = 2_000_000
+_NO_SETTINGS = "a TOML file with at least one setting"
 
 
 def input_error_from(err: ValidationError, source: str) -> InputError:
@@ -30,7 +31,8 @@ def input_error_from(err: ValidationError, source: str) -> InputError:
 
 
 def read_toml(path: str | Path, source: str | None = None) -> dict[str, Any]:
-    """Read a user's TOML file, refusing binary junk, bad UTF-8 and huge files with InputError."""
+    """Read a user's TOML file, refusing binary junk, bad UTF-8, huge files and files without a
+    single setting (empty, blank or only comments) with InputError."""
     path = Path(path)
     label = source or str(path)
     try:
@@ -51,11 +53,16 @@ def read_toml(path: str | Path, source: str | None = None) -> dict[str, Any]:
         raise InputError(label, "file", f"byte {err.start}", "UTF-8 text") from err
     except OSError as err:
         raise InputError(label, "file", str(path), f"a readable file ({err.strerror})") from err
+    if not text.strip():  # an empty file would silently mean "all defaults"
+        raise InputError(label, "file", "empty" if not text else "only whitespace", _NO_SETTINGS)
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise InputError(label, "TOML syntax", str(err).split(" (")[0], "valid TOML") from err
     except RecursionError:
         raise InputError(
             label, "TOML syntax", "nesting", "arrays and tables nested less deeply"
         ) from None
+    if not data:
+        raise InputError(label, "file", "only comments", _NO_SETTINGS)
+    return data

@@ -7,6 +7,7 @@ import tomllib
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from reliability import assert_clean_refusal, run_cli
 
 from chipwar.world.errors import InputError
 from chipwar.world.levers import Levers, lever_keys
@@ -115,3 +116,25 @@ def test_lever_defaults_are_the_policy_in_force_when_history_ends():
     for event in timeline.events:
         in_force.update({k: v for k, v in event.settings.items() if not k.startswith("hub.")})
     assert Levers().flat() == pytest.approx(in_force)
+
+
+# Empty, blank (any Unicode whitespace) and comment-only files would mean "all defaults" and are
+# refused: one line naming the file, exit status 2 (world/validation.py read_toml).
+BLANK = st.text(alphabet=" \t\n\r\x0b\x0c\xa0\u2003\u3000", max_size=40)
+
+
+@given(BLANK)
+def test_a_blank_scenario_file_is_refused_in_one_line_naming_it(tmp_path_factory, text):
+    folder = tmp_path_factory.mktemp("blank")
+    path = folder / "blank.toml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run_cli(["run", "--scenario", str(path), "--out", str(folder / "out")])
+    assert_clean_refusal(code, err, f"chipwar run: error: {path}: file = ", "at least one setting")
+    assert out == "" and not (folder / "out").exists()
+
+
+def test_a_scenario_file_of_comments_only_is_refused(tmp_path):
+    path = tmp_path / "comments.toml"
+    path.write_text("# a scenario to be written\n\n# later\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'only comments': a TOML file with at least one setting"):
+        load_scenario(path)

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from reliability import assert_clean_refusal, folder_hashes, run_cli
 
 from chipwar.runs.cli.main import main
 
@@ -302,3 +305,15 @@ def test_cli_session_equals_chipwar_run_of_a_scenario_file(tmp_path, capsys):
         ran = pd.read_parquet(tmp_path / "ran" / name)
         played = pd.read_parquet(tmp_path / "played" / name)
         pd.testing.assert_frame_equal(played, ran, check_exact=True)
+
+
+@given(st.text(alphabet=" \t\n\r\x0b\x0c\xa0\u2003\u3000", max_size=40))
+def test_a_blank_moves_file_is_refused_in_one_line_naming_it(shared_game, tmp_path_factory, text):
+    moves = tmp_path_factory.mktemp("moves") / "moves.toml"
+    moves.write_text(text, encoding="utf-8")
+    before = folder_hashes(shared_game.parent)
+    code, out, err = run_cli(
+        ["wargame", "move", str(shared_game), "--role", "us", "--file", str(moves)]
+    )
+    assert_clean_refusal(code, err, f"chipwar wargame: error: {moves}: file = ", "one setting")
+    assert out == "" and folder_hashes(shared_game.parent) == before

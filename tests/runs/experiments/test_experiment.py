@@ -11,6 +11,7 @@ import pytest
 import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
+from reliability import assert_clean_refusal, run_cli
 
 from chipwar.runs.experiments.spec import (
     count_points,
@@ -281,3 +282,15 @@ def test_any_text_file_is_read_or_refused_cleanly(tmp_path_factory, text):
         return
     with contextlib.suppress(InputError):
         load_experiment(path)
+
+
+@given(st.text(alphabet=" \t\n\r\x0b\x0c\xa0\u2003\u3000", max_size=40))
+def test_a_blank_spec_file_is_refused_in_one_line_naming_it(tmp_path_factory, text):
+    folder = tmp_path_factory.mktemp("blank")
+    path = folder / "spec.toml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run_cli(["sweep", str(path), "--out", str(folder / "out"), "--workers", "1"])
+    assert_clean_refusal(
+        code, err, f"chipwar sweep: error: {path}: file = ", "at least one setting"
+    )
+    assert out == "" and not (folder / "out").exists()
