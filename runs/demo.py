@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from chipwar.runs.core import run_folder
+from chipwar.runs.core.atomic import write_text_atomic
 from chipwar.runs.core.single_run import prepare_out_dir, run_scenario
 from chipwar.runs.core.tables import summary_markdown, summary_table
 from chipwar.viz.plots import plot_metric, plot_region_shares
@@ -45,14 +46,15 @@ def run_demo(out: Path, seed: int = 0, scale: int | None = None) -> Path:
         plot_region_shares(runs, out / "cn_share_by_region.png"),
     ]
     table = summary_table(runs)
-    (out / "comparison.md").write_text(
+    write_text_atomic(
+        out / "comparison.md",
         "# chipwar demo: the two 2028 worlds\n\n"
         f"Seed {seed}. Run folders: "
         + ", ".join(f"`{n}/`" for n in runs)
         + ".\n\n"
         + summary_markdown(runs)
         + "\n"
-        + "".join(f"![{c.stem}]({c.name})\n" for c in charts)
+        + "".join(f"![{c.stem}]({c.name})\n" for c in charts),
     )
     print()
     print(table)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from chipwar.runs.core.run_folder import SUMMARY_DATES
+from chipwar.runs.core.textdoc import md_frame
 
 TABLE_METRICS = {
     "compute_gap": ("compute gap (US/CN)", "{:.1f}x"),
@@ -41,9 +42,9 @@ def summary_table(runs: Mapping[str, pd.DataFrame]) -> str:
 
 
 def summary_markdown(runs: Mapping[str, pd.DataFrame]) -> str:
-    frame = summary_frame(runs)
-    header = "| metric | " + " | ".join(frame.columns) + " |"
-    rule = "|---|" + "---:|" * len(frame.columns)
-    lines = [header, rule]
-    lines += ["| " + index + " | " + " | ".join(row) + " |" for index, row in frame.iterrows()]
-    return "\n".join(lines) + "\n"
+    return metric_markdown(summary_frame(runs))
+
+
+def metric_markdown(frame: pd.DataFrame) -> str:
+    """A table of formatted metrics (rows ``label @ date``, one column per scenario)."""
+    return md_frame(frame, index="metric", right=True)

@@ -1,8 +1,11 @@
-"""A tiny document model rendered to markdown and to HTML.
+"""A tiny document model rendered to markdown and to HTML, and the one markdown-table builder.
 
 Why: a turn report is read in three places (a markdown file, a browser, the dashboard), and
 writing it once as blocks keeps the two renderings identical in content without a markdown
 library. Inline markup is limited to `code` and **bold**.
+
+Every markdown table chipwar writes (reports, briefs, comparisons, analyses, calibration) comes
+from :func:`md_table`, or :func:`md_frame` for a DataFrame.
 """
 
 from __future__ import annotations
@@ -10,8 +13,12 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*")
 
@@ -142,3 +149,24 @@ def md_table(
     lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def md_frame(
+    frame: pd.DataFrame,
+    *,
+    index: str | None = None,
+    right: bool = False,
+    cell: Callable[[Any], str] = str,
+) -> str:
+    """A DataFrame as a pipe table (:func:`md_table`).
+
+    ``index``: the header of a first column holding the frame's index (no such column if None);
+    ``right``: right-align the value columns; ``cell``: how a value is written.
+    """
+    headers = [str(c) for c in frame.columns]
+    numeric = [right] * len(headers)
+    rows = [[cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    if index is not None:
+        headers, numeric = [index, *headers], [False, *numeric]
+        rows = [[str(i), *row] for i, row in zip(frame.index, rows, strict=True)]
+    return md_table(headers, rows, numeric)

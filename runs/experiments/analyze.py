@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chipwar.runs.core.atomic import write_text_atomic
 from chipwar.runs.core.run_folder import branch_of
+from chipwar.runs.core.textdoc import md_frame
 from chipwar.runs.experiments import store
 from chipwar.runs.experiments.spec import (
     SCENARIO_FACTOR,
@@ -390,16 +392,15 @@ def prim_box(sweep: Sweep, condition: Condition, min_density: float = 0.8) -> di
     return found
 
 
-def _md_table(frame: pd.DataFrame, floats: str = "{:.3g}") -> str:
-    def cell(value: Any) -> str:
-        if isinstance(value, float | np.floating):
-            return "" if not np.isfinite(value) else floats.format(value)
-        return str(value)
+def _md_table(frame: pd.DataFrame) -> str:
+    return md_frame(frame, cell=_cell)
 
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body]) + "\n"
+
+def _cell(value: Any) -> str:
+    """Floats to three significant digits, a missing one left blank."""
+    if isinstance(value, float | np.floating):
+        return "" if not np.isfinite(value) else f"{value:.3g}"
+    return str(value)
 
 
 def _spread(row: pd.Series, column: str, replications: int) -> str:
@@ -487,7 +488,7 @@ def analyze_sweep(
     analysis.points = point_summary(sweep, columns)
     analysis.points.to_csv(report_dir / "points.csv", index=False)
     path = report_dir / "report.md"
-    path.write_text(render_report(sweep, analysis, metrics, at, title), encoding="utf-8")
+    write_text_atomic(path, render_report(sweep, analysis, metrics, at, title))
     return path
 
 

@@ -256,6 +256,7 @@ def check(
 
 def report(table: pd.DataFrame, out: Path, title: str) -> Path:
     """Markdown report with one chart per target (values over seeds against the range)."""
+    from chipwar.runs.core.textdoc import md_table
     from chipwar.viz.calibration_plots import plot_target
 
     out.mkdir(parents=True, exist_ok=True)
@@ -264,16 +265,21 @@ def report(table: pd.DataFrame, out: Path, title: str) -> Path:
         "",
         f"Written {dt.datetime.now():%Y-%m-%d %H:%M}.",
         "",
-        "| target | use | preset | wanted | median (10-90%) | inside | pass |",
-        "|---|---|---|---|---|---:|---|",
     ]
-    for row in table.itertuples():
-        passed = row.inside_share >= PASS_SHARE
-        lines.append(
-            f"| {row.target} | {row.use} | {row.preset} | {_fmt(row.lower)}–{_fmt(row.upper)} "
-            f"(~{_fmt(row.central)}) | {_fmt(row.median)} ({_fmt(row.p10)}–{_fmt(row.p90)}) "
-            f"| {row.inside_share:.0%} | {'pass' if passed else 'FAIL'} |"
-        )
+    rows = [
+        [
+            row.target,
+            row.use,
+            row.preset,
+            f"{_fmt(row.lower)}–{_fmt(row.upper)} (~{_fmt(row.central)})",
+            f"{_fmt(row.median)} ({_fmt(row.p10)}–{_fmt(row.p90)})",
+            f"{row.inside_share:.0%}",
+            "pass" if row.inside_share >= PASS_SHARE else "FAIL",
+        ]
+        for row in table.itertuples()
+    ]
+    headers = ["target", "use", "preset", "wanted", "median (10-90%)", "inside", "pass"]
+    lines.append(md_table(headers, rows, [False] * 5 + [True, False]).rstrip("\n"))
     lines += ["", "A target passes when at least 80% of seeds fall inside its range.", ""]
     for row in table.itertuples():
         chart = plot_target(row._asdict(), out / f"{row.target}.png")

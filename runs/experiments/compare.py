@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from chipwar.runs.core.atomic import write_text_atomic
 from chipwar.runs.core.executors import ExecutorInfo
-from chipwar.runs.core.tables import TABLE_METRICS
+from chipwar.runs.core.tables import TABLE_METRICS, metric_markdown
 from chipwar.runs.experiments.analyze import analyze_sweep, load_sweep
 from chipwar.runs.experiments.spec import (
     SCENARIO_FACTOR,
@@ -89,16 +90,10 @@ def run_compare(plan: Plan, out: Path, info: ExecutorInfo, resume: bool = False)
         most=len(plan.design),
         title="Comparison: " + " vs ".join(plan.scenarios),
     )
-    header = "| metric | " + " | ".join(table.columns) + " |"
-    rule = "|---|" + "---:|" * len(table.columns)
-    body = [
-        "| " + i + " | " + " | ".join(r) + " |"
-        for i, r in zip(table.index, table.values.tolist(), strict=True)
-    ]
     text = report_path.read_text(encoding="utf-8")
     intro = (
         f"## Headline metrics\n\nMedian over {plan.spec.replications} seed(s), "
-        "[10th, 90th percentile] in brackets.\n\n" + "\n".join([header, rule, *body]) + "\n"
+        "[10th, 90th percentile] in brackets.\n\n" + metric_markdown(table)
     )
     first_section = text.find("\n## ")
     text = (
@@ -106,6 +101,6 @@ def run_compare(plan: Plan, out: Path, info: ExecutorInfo, resume: bool = False)
         if first_section >= 0
         else text + intro
     )
-    report_path.write_text(text, encoding="utf-8")
+    write_text_atomic(report_path, text)
     print(table.to_string())
     return report
