@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from chipwar.world.observation import Decision
 from chipwar.world.stacks import STACK_CN, STACK_NAMES, STACK_NONE, STACK_US
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ class Buyer(mesa.Agent):
     stack against the US one: capability lead, price, surveillance appeal for a control-preferring
     government, US promotion, alliance or embargo status, Belt and Road ties, and what its own
     agencies and firms already use; plus a random part. Inside the hedge band it hedges.
+    Each review is recorded with the terms as computed here (``ChipWarModel.record_decision``),
+    so reports explain the decision the model took rather than re-deriving it.
     """
 
     model: ChipWarModel
@@ -41,25 +44,39 @@ class Buyer(mesa.Agent):
         period = max(int(p.buyer_review_months), 1)
         if self.iso_a3 in FIXED_STACK or (model.months + self.index) % period:
             return
-        shares = model.adoption_shares[self.index]
-        self.lean_cn = (
-            model.appeal.government_lean_cn[self.index]
-            + p.buyer_adoption_weight * (shares[STACK_CN] - shares[STACK_US])
-            + p.buyer_noise_sd * model.rng.standard_normal()
-        )
+        appeal, shares = model.appeal, model.adoption_shares[self.index]
+        own_adopters = p.buyer_adoption_weight * (shares[STACK_CN] - shares[STACK_US])
+        draw = p.buyer_noise_sd * model.rng.standard_normal()
+        self.lean_cn = appeal.government_lean_cn[self.index] + own_adopters + draw
         band = p.buyer_hedge_band
         choice = (
             STACK_CN if self.lean_cn > band else STACK_US if self.lean_cn < -band else STACK_NONE
         )
-        if choice != self.official:
-            before = self.official_stack
-            self.official = choice
+        terms = [
+            (name, float(values[self.index])) for name, values in appeal.government_terms.items()
+        ]
+        terms += [("own adopters", float(own_adopters)), ("random draw", float(draw))]
+        before = self.official
+        self.official = choice
+        model.record_decision(
+            Decision(
+                date=model.date,
+                iso=self.iso_a3,
+                country=model.countries.name_of(self.index),
+                before=before,
+                after=choice,
+                lean_cn=float(self.lean_cn),
+                band=float(band),
+                term_items=tuple(terms),
+            )
+        )
+        if choice != before:
             model.record_event(
                 "stack_flip",
                 f"{model.countries.name_of(self.index)} moves its official stack "
-                f"from {before} to {self.official_stack}",
+                f"from {STACK_NAMES[before]} to {self.official_stack}",
                 country=self.iso_a3,
-                before=before,
+                before=STACK_NAMES[before],
                 after=self.official_stack,
                 lean_cn=round(float(self.lean_cn), 3),
             )

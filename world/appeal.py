@@ -6,6 +6,9 @@ so a lever moves governments and firms in the same direction for the same docume
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import numpy as np
 
 from chipwar.world.countries import CountryTable
@@ -32,6 +35,7 @@ class StackAppeal:
         self.allied = (tier <= 1).astype(float)
         self.bri = countries.bri_member.astype(float)
         n = len(countries)
+        self.government_terms: dict[str, np.ndarray] = {}
         self.government_lean_cn = np.zeros(n)
         self.adopter_utility = np.zeros((n, 3))
         self.price_advantage_cn = 0.0
@@ -41,15 +45,19 @@ class StackAppeal:
         p, us, cn = self.params, levers.us, levers.china
         self.price_advantage_cn = p.cn_base_discount + p.export_push_discount * cn.export_push
         surveillance = self.control_preference * cn.surveillance_bundle
-        self.government_lean_cn = (
-            -p.buyer_capability_weight * lead_log10
-            + p.buyer_price_weight * self.price_advantage_cn
-            + p.buyer_surveillance_weight * surveillance
-            - p.buyer_promotion_weight * us.stack_promotion
-            - p.buyer_tier1_weight * self.allied
-            + p.buyer_tier3_weight * self.us_blocked
-            + p.buyer_bri_weight * self.bri
-        )
+        ones = np.ones_like(self.control_preference)
+        # Each term of a government's lean to China (positive leans to China); the lean is their
+        # sum, in this order, and a buyer records them with its decision (agents/buyer.py).
+        self.government_terms = {
+            "capability lead": -p.buyer_capability_weight * lead_log10 * ones,
+            "price": p.buyer_price_weight * self.price_advantage_cn * ones,
+            "surveillance bundle": p.buyer_surveillance_weight * surveillance,
+            "US promotion": -p.buyer_promotion_weight * us.stack_promotion * ones,
+            "US alliance (Tier 1)": -p.buyer_tier1_weight * self.allied,
+            "US embargo (Tier 3)": p.buyer_tier3_weight * self.us_blocked,
+            "Belt and Road": p.buyer_bri_weight * self.bri,
+        }
+        self.government_lean_cn = functools.reduce(operator.add, self.government_terms.values())
         u = self.adopter_utility
         u[:, 0] = p.none_utility_2024 - p.none_utility_drift * months / 12.0
         u[:, 1] = (
@@ -65,24 +73,3 @@ class StackAppeal:
             + p.adopter_open_weights_weight * cn.open_weights
             - p.adopter_access_weight * self.cn_blocked
         )
-
-    def government_terms(self, lead_log10: float, levers: Levers) -> dict[str, np.ndarray]:
-        """The terms of ``government_lean_cn`` one by one, for reports that explain a flip.
-
-        Read-only: the same formula as :meth:`update`, split so that the terms sum to
-        ``government_lean_cn`` for the same lead and levers (positive leans to China).
-        """
-        p, us, cn = self.params, levers.us, levers.china
-        ones = np.ones_like(self.control_preference)
-        price = p.cn_base_discount + p.export_push_discount * cn.export_push
-        return {
-            "capability lead": -p.buyer_capability_weight * lead_log10 * ones,
-            "price": p.buyer_price_weight * price * ones,
-            "surveillance bundle": p.buyer_surveillance_weight
-            * self.control_preference
-            * cn.surveillance_bundle,
-            "US promotion": -p.buyer_promotion_weight * us.stack_promotion * ones,
-            "US alliance (Tier 1)": -p.buyer_tier1_weight * self.allied,
-            "US embargo (Tier 3)": p.buyer_tier3_weight * self.us_blocked,
-            "Belt and Road": p.buyer_bri_weight * self.bri,
-        }

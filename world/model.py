@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import random
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -12,7 +14,7 @@ from chipwar.agents.buyer import FIXED_STACK, Buyer
 from chipwar.agents.lab import Lab
 from chipwar.agents.smuggling import SmugglingNetwork, enter_networks
 from chipwar.agents.state import State
-from chipwar.world.adoption import STACK_CN, STACK_NONE, STACK_US, AdoptionConfig, AdoptionField
+from chipwar.world.adoption import AdoptionConfig, AdoptionField
 from chipwar.world.appeal import StackAppeal
 from chipwar.world.calendar import format_month, parse_month
 from chipwar.world.capability import CapabilityRace
@@ -21,10 +23,20 @@ from chipwar.world.errors import InputError
 from chipwar.world.ledger import ComputeLedger
 from chipwar.world.levers import ACTORS
 from chipwar.world.market import ALLY_ISOS, ChipMarket
+from chipwar.world.observation import Decision, Observation, observe
 from chipwar.world.parameters import parameter_table
 from chipwar.world.policy import PolicySchedule, ScheduledChange
-from chipwar.world.reporters import buyer_reporters, model_reporters
+from chipwar.world.reporters import (
+    COUNTRY_COLUMNS,
+    MODEL_COLUMNS,
+    buyer_reporters,
+    model_reporters,
+)
 from chipwar.world.scenario import Scenario, load_scenario, with_overrides
+from chipwar.world.stacks import STACK_CN, STACK_NONE, STACK_US
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LAB_COUNT = 3
 PRESENCE_SHARE = 0.02  # share of a country's adopters on a stack that counts as a presence
@@ -41,7 +53,35 @@ class ChipWarModel(mesa.Model):
     Lever overrides, like the scenario's own levers, take effect at the branch date; before it the
     real policy timeline drives the levers (use a scenario with ``history = false`` to apply them
     from the first month).
+
+    Code outside ``world/`` and ``agents/`` uses only the names in :attr:`OUTSIDE_API`: it
+    observes through :meth:`observe` (and the run tables), acts through :meth:`schedule_change`,
+    and never reads the ledger, the market or an agent (tests/test_architecture.py checks this).
     """
+
+    OUTSIDE_API = frozenset(
+        {
+            # observing
+            "observe",
+            "series_table",
+            "country_table",
+            "event_log",
+            "lever_value",
+            "date",
+            "months",
+            "start_month",
+            "end_month",
+            "running",
+            "spec",
+            "countries",
+            # acting
+            "step",
+            "run_model",
+            "schedule_change",
+            "clone",
+            "reseed",
+        }
+    )
 
     def __init__(
         self,
@@ -64,6 +104,8 @@ class ChipWarModel(mesa.Model):
             )
         self.months = 0  # months since the start; the month being simulated
         self.events: list[dict[str, Any]] = []
+        self.month_events_start = 0  # index into events of the current month's first event
+        self.month_decisions: list[Decision] = []  # governments' reviews in the current month
         self.schedule = PolicySchedule.for_scenario(self.spec)
         self.levers = self.spec.levers.model_copy(deep=True)
 
@@ -100,6 +142,8 @@ class ChipWarModel(mesa.Model):
         return format_month(self.start_month + self.months)
 
     def _begin_month(self) -> None:
+        self.month_events_start = len(self.events)
+        self.month_decisions = []
         self.ledger.begin_month()
         self.race.begin_month()
         for change in self.schedule.due(self.start_month + self.months):
@@ -139,7 +183,52 @@ class ChipWarModel(mesa.Model):
         if self.start_month + self.months > self.end_month:
             self.running = False
 
-    # --- actions available to the outside (wargame moves, tests)
+    # --- observing (for code outside world/ and agents/)
+    def observe(self) -> Observation:
+        """A read-only snapshot of the month just simulated (see world/observation.py)."""
+        return observe(self)
+
+    def series_table(self) -> pd.DataFrame:
+        """The model-level series so far, one row per month (columns: world/reporters.py)."""
+        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        return frame[list(MODEL_COLUMNS)]
+
+    def country_table(self) -> pd.DataFrame:
+        """The per-country table so far, one row per country and month."""
+        frame = self.datacollector.get_agenttype_vars_dataframe(Buyer).reset_index(drop=True)
+        return frame[list(COUNTRY_COLUMNS)]
+
+    def event_log(self) -> list[dict[str, Any]]:
+        """Every event since the start, in order (copies)."""
+        return copy.deepcopy(self.events)
+
+    def lever_value(self, key: str) -> float:
+        """A lever's (``us.kyc``) or hub regime's (``hub.MYS``) value as the coming month begins.
+
+        That is the value in force now, updated by the changes already scheduled for the coming
+        month (for example the end of an action taken last turn), in the order they will apply.
+        """
+        if key.startswith("hub."):
+            value = float(self.market.hub_base_enforcement[self.countries.index(key[4:])])
+        else:
+            value = self.levers.get(key)
+        coming = self.start_month + self.months
+        for change in self.schedule.changes:
+            if change.month == coming and key in change.settings:
+                value = float(change.settings[key])
+        return value
+
+    def leading_labs(self) -> dict[str, Lab]:
+        """The most capable lab of each side (the first of equals), for metrics and observation."""
+        labs = list(self.agents_by_type.get(Lab, []))
+        leaders = {}
+        for side in ("us", "cn"):
+            own = [lab for lab in labs if lab.side == side]
+            if own:
+                leaders[side] = max(own, key=lambda lab: lab.capability)
+        return leaders
+
+    # --- actions available to the outside (wargame moves, the dashboard, tests)
     def schedule_change(
         self, settings: dict[str, float], label: str, months_ahead: int = 0
     ) -> None:
@@ -147,8 +236,28 @@ class ChipWarModel(mesa.Model):
         month = self.start_month + self.months + months_ahead
         self.schedule.add(ScheduledChange(month, settings, label, "move"))
 
+    def clone(self) -> ChipWarModel:
+        """A deep in-memory copy (never written to disk); parameters are immutable and shared."""
+        return copy.deepcopy(self, {id(self.params): self.params})
+
+    def reseed(self, seed_sequence: np.random.SeedSequence) -> None:
+        """Reseed the model's generators in place (agent sets keep their references to them).
+
+        The adopters' counter-based stream is not reseeded: only the draws of busts, network
+        entry and governments' reviews change.
+        """
+        generator = type(self.rng.bit_generator)(seed_sequence)
+        self.rng.bit_generator.state = generator.state
+        stdlib_seed = int(seed_sequence.generate_state(1, np.uint64)[0])
+        self.random.setstate(random.Random(stdlib_seed).getstate())
+
+    # --- for agents
     def record_event(self, kind: str, text: str, **details: Any) -> None:
         self.events.append({"date": self.date, "kind": kind, "text": text, **details})
+
+    def record_decision(self, decision: Decision) -> None:
+        """A government's review of its stack, with the terms it weighed (agents/buyer.py)."""
+        self.month_decisions.append(decision)
 
     def networks_per_hub(self) -> dict[int, int]:
         counts: dict[int, int] = {}
@@ -272,8 +381,7 @@ class ChipWarModel(mesa.Model):
         official = np.array([b.official for b in self.buyers])
         others = np.ones(len(c), dtype=bool)
         others[cn] = False
-        cn_labs = [lab for lab in self.agents_by_type[Lab] if lab.side == "cn"]
-        leader = max(cn_labs, key=lambda lab: lab.capability)
+        leader = self.leading_labs()["cn"]
         metrics: dict[str, Any] = {
             "date": self.date,
             "compute_us_h100e": compute_us,

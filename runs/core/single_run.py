@@ -17,12 +17,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from chipwar.agents.buyer import Buyer
 from chipwar.runs.core.run_folder import SUMMARY_DATES, plain
 from chipwar.world.calendar import parse_month
 from chipwar.world.errors import InputError
 from chipwar.world.model import ChipWarModel
-from chipwar.world.reporters import COUNTRY_COLUMNS, HEADLINE_METRICS, MODEL_COLUMNS
+from chipwar.world.reporters import HEADLINE_METRICS
 from chipwar.world.scenario import Scenario
 
 
@@ -54,46 +53,59 @@ def run_scenario(
             model.step()
             bar.update()
     finished = time.perf_counter()
-    series = model_table(model)
+    result = collect_result(model, model.spec, seed, scenario.name)
+    result.meta.update(
+        {
+            "adopter_bytes": model.observe().adopter_bytes,
+            "timings_s": {
+                "build": round(built - started, 3),
+                "steps": round(finished - built, 3),
+                "total": round(time.perf_counter() - started, 3),
+            },
+            "python": platform.python_version(),
+            "mesa": version("mesa"),
+            "numpy": np.__version__,
+            "numba": version("numba"),
+        }
+    )
+    return result
+
+
+def collect_result(
+    model: ChipWarModel,
+    scenario: Scenario,
+    seed: int,
+    name: str,
+    extra_meta: dict[str, Any] | None = None,
+) -> RunResult:
+    """The tables, events, summary and meta of a model stepped so far: the one assembly of a run
+    result, for ``chipwar run`` and for a wargame session's export alike.
+
+    ``scenario`` is the scenario that reproduces the run (a session's carries its moves as dated
+    events) and ``name`` the name its summary and meta give; ``extra_meta`` follows the common
+    fields.
+    """
+    series = model.series_table()
     result = RunResult(
-        scenario=model.spec,
+        scenario=scenario,
         seed=seed,
         series=series,
-        countries=country_table(model),
-        events=model.events,
-        summary=summarise(series, scenario.name, seed),
+        countries=model.country_table(),
+        events=model.event_log(),
+        summary=summarise(series, name, seed),
     )
     result.meta = {
         "chipwar_version": version("chipwar"),
         "seed": seed,
-        "scenario": scenario.name,
+        "scenario": name,
         "start": scenario.start,
-        "end": str(series["date"].iloc[-1]),
+        "end": str(series["date"].iloc[-1]) if len(series) else None,
         "months": len(series),
         "scale": scenario.scale,
-        "adopters": model.adoption.n_adopters,
-        "adopter_bytes": model.adoption.nbytes(),
-        "timings_s": {
-            "build": round(built - started, 3),
-            "steps": round(finished - built, 3),
-            "total": round(time.perf_counter() - started, 3),
-        },
-        "python": platform.python_version(),
-        "mesa": version("mesa"),
-        "numpy": np.__version__,
-        "numba": version("numba"),
+        "adopters": model.observe().adopters,
+        **(extra_meta or {}),
     }
     return result
-
-
-def model_table(model: ChipWarModel) -> pd.DataFrame:
-    frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    return frame[list(MODEL_COLUMNS)]
-
-
-def country_table(model: ChipWarModel) -> pd.DataFrame:
-    frame = model.datacollector.get_agenttype_vars_dataframe(Buyer).reset_index(drop=True)
-    return frame[list(COUNTRY_COLUMNS)]
 
 
 def summarise(series: pd.DataFrame, name: str, seed: int) -> dict[str, Any]:

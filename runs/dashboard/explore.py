@@ -27,6 +27,7 @@ from chipwar.world.calendar import parse_month
 from chipwar.world.levers import lever_keys
 from chipwar.world.model import ChipWarModel
 from chipwar.world.scenario import load_scenario, preset_names
+from chipwar.world.stacks import STACK_CN
 
 DEFAULT_PRESET = "current-policy"
 
@@ -81,7 +82,7 @@ class ExploreRun:
             self.model.step()
 
     def series(self) -> pd.DataFrame:
-        return self.model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        return self.model.series_table()
 
     def headline(self) -> dict[str, str]:
         """Numbers shown above the charts: the last month, and 2028-12 once it is reached."""
@@ -183,7 +184,7 @@ def ExploreOutput(run: ExploreRun, tick: int):
     model = run.model
 
     def figures() -> tuple[bytes, bytes]:
-        shares = model.adoption_shares[:, 2] if model.months else model.adoption.shares()[:, 2]
+        shares = model.observe().shares[:, STACK_CN]
         world = share_map(shares, f"{run.preset}, seed {run.seed}: {numbers['date']}")
         chart = headline_chart(run.series(), run.previous)
         return png(world), png(chart)

@@ -19,6 +19,7 @@ from chipwar.runs.dashboard.state import SessionHub, markdown_html
 from chipwar.runs.wargame.access import Grant
 from chipwar.runs.wargame.roles import INTEL, Role
 from chipwar.world.errors import InputError
+from chipwar.world.stacks import STACK_CN
 
 POLL_SECONDS = 1.0
 
@@ -80,7 +81,7 @@ def FacilitatorView(hub: SessionHub, grant: Grant):
 
     def map_png() -> bytes:
         date, shares, _official = hub.latest_shares()
-        return png(share_map(shares[:, 2], f"Adoption of the Chinese AI stack, {date}"))
+        return png(share_map(shares[:, STACK_CN], f"Adoption of the Chinese AI stack, {date}"))
 
     world = solara.use_memo(map_png, [version])
     report = hub.report_view(grant)

@@ -30,9 +30,11 @@ from chipwar.runs.wargame.roles import (
     role_index,
 )
 from chipwar.world.countries import REGION_LABELS, REGIONS
+from chipwar.world.stacks import STACK_CN, STACK_NONE, STACK_US
 
 if TYPE_CHECKING:
-    from chipwar.runs.wargame.session import MonthRecord, Session
+    from chipwar.runs.wargame.session import Session
+    from chipwar.world.observation import Observation
 
 BRIEF_STREAM = 1  # SeedSequence stream id of briefs (bots use their own)
 Z80 = 1.2816  # half-width of an 80% normal interval, in standard deviations
@@ -225,31 +227,31 @@ class _Spec:
     kind: str  # "rel" (lognormal error) or "abs" (additive error)
     sigma: float  # error scale at intel = 0
     known_by: str  # side that knows it exactly: "us", "cn", "all" (public) or "" (nobody)
-    read: Callable[[Sequence[MonthRecord], int, int], float]
+    read: Callable[[Sequence[Observation], int, int], float]
     bounds: tuple[float, float] | None = None  # where an estimate must stay
 
 
-def _metric(name: str) -> Callable[[Sequence[MonthRecord], int, int], float]:
+def _metric(name: str) -> Callable[[Sequence[Observation], int, int], float]:
     return lambda months, i, _t: float(months[i].metrics[name])
 
 
-def _source(name: str) -> Callable[[Sequence[MonthRecord], int, int], float]:
+def _source(name: str) -> Callable[[Sequence[Observation], int, int], float]:
     return lambda months, i, _t: float(months[i].cn_sources[name])
 
 
-def _over_turn(name: str) -> Callable[[Sequence[MonthRecord], int, int], float]:
-    def read(months: Sequence[MonthRecord], i: int, t: int) -> float:
+def _over_turn(name: str) -> Callable[[Sequence[Observation], int, int], float]:
+    def read(months: Sequence[Observation], i: int, t: int) -> float:
         return float(sum(m.metrics[name] for m in months[max(i - t + 1, 0) : i + 1]))
 
     return read
 
 
-def _seized_over_turn(months: Sequence[MonthRecord], i: int, t: int) -> float:
+def _seized_over_turn(months: Sequence[Observation], i: int, t: int) -> float:
     before = months[i - t].metrics["seized_h100e_cum"] if i - t >= 0 else 0.0
     return float(months[i].metrics["seized_h100e_cum"] - before)
 
 
-def _detection(months: Sequence[MonthRecord], i: int, _t: int) -> float:
+def _detection(months: Sequence[Observation], i: int, _t: int) -> float:
     return months[i].detection
 
 
@@ -502,8 +504,8 @@ def make_brief(session: Session, role: Role, turn: int) -> Brief:
                 b["seized_h100e"] += float(event.get("seized_h100e", 0.0))
         for flip in month.flips:
             events.append(
-                f"{month.date}: {flip.name} moves its official stack from "
-                f"{flip.before} to {flip.after}"
+                f"{month.date}: {flip.country} moves its official stack from "
+                f"{flip.before_stack} to {flip.after_stack}"
             )
     for hub, b in sorted(busts.items()):
         events.insert(
@@ -515,7 +517,7 @@ def make_brief(session: Session, role: Role, turn: int) -> Brief:
     if turn >= 2:
         prior_levers = session.opening_levers(turn - 1)
     elif prior is not None:
-        prior_levers = {**prior.levers, **{f"hub.{h}": v for h, v in prior.hubs.items()}}
+        prior_levers = prior.settings()
     else:
         prior_levers = {}
     for key, value in opening.items():
@@ -532,8 +534,8 @@ def make_brief(session: Session, role: Role, turn: int) -> Brief:
     hubs = [
         {
             "hub": hub,
-            "regime": months[now].hubs[hub],
-            "enforcement": months[now].hub_enforcement[hub],
+            "regime": months[now].hubs[hub].regime,
+            "enforcement": months[now].hubs[hub].enforcement,
             "busts": int(busts.get(hub, {}).get("count", 0)),
             "seized_h100e": float(busts.get(hub, {}).get("seized_h100e", 0.0)),
         }
@@ -561,10 +563,10 @@ def make_brief(session: Session, role: Role, turn: int) -> Brief:
         bloc = {
             "label": REGION_LABELS[role.region],
             "countries": list(role.countries),
-            "us": int(sum(official[i] == 1 for i in idx)),
-            "cn": int(sum(official[i] == 2 for i in idx)),
-            "hedged": int(sum(official[i] == 0 for i in idx)),
-            "cn_stack": [countries.name_of(i) for i in idx if official[i] == 2],
+            "us": int(sum(official[i] == STACK_US for i in idx)),
+            "cn": int(sum(official[i] == STACK_CN for i in idx)),
+            "hedged": int(sum(official[i] == STACK_NONE for i in idx)),
+            "cn_stack": [countries.name_of(i) for i in idx if official[i] == STACK_CN],
             "hubs": list(role.hubs),
         }
 

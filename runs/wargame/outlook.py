@@ -10,7 +10,6 @@ not touched.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,6 @@ from chipwar.world.errors import InputError
 
 if TYPE_CHECKING:
     from chipwar.runs.wargame.session import Session
-    from chipwar.world.model import ChipWarModel
 
 OUTLOOK_STREAM = 3
 METRICS = {
@@ -62,17 +60,8 @@ class Outlook:
         return [folder / "outlook.md", folder / "outlook.png", folder / "outlook.csv"]
 
 
-def reseed(model: ChipWarModel, seed_sequence: np.random.SeedSequence) -> None:
-    """Reseed a model's generators in place (agent sets keep their references to them)."""
-    generator = type(model.rng.bit_generator)(seed_sequence)
-    model.rng.bit_generator.state = generator.state
-    stdlib_seed = int(seed_sequence.generate_state(1, np.uint64)[0])
-    model.random.setstate(random.Random(stdlib_seed).getstate())
-
-
 def outlook(session: Session, seeds: int = 10, progress: bool = False) -> Outlook:
     """Run the rest of the session ``seeds`` times with every lever held where it is."""
-    from chipwar.runs.wargame.session import clone_model
     from chipwar.viz.wargame_plots import fan_chart
 
     if not 1 <= seeds <= MAX_SEEDS:
@@ -83,15 +72,15 @@ def outlook(session: Session, seeds: int = 10, progress: bool = False) -> Outloo
         )
     rows: list[pd.DataFrame] = []
     for k in tqdm(range(seeds), desc="outlook", unit="seed", disable=not progress, leave=False):
-        model = clone_model(session.model)
-        reseed(
-            model,
-            np.random.SeedSequence([session.record.seed, session.turns_played, OUTLOOK_STREAM, k]),
+        model = session.model.clone()
+        model.reseed(
+            np.random.SeedSequence([session.record.seed, session.turns_played, OUTLOOK_STREAM, k])
         )
         future = []
         while model.running:
             model.step()
-            future.append({"date": model.metrics["date"], **{m: model.metrics[m] for m in METRICS}})
+            metrics = model.observe().metrics
+            future.append({"date": metrics["date"], **{m: metrics[m] for m in METRICS}})
         frame = pd.DataFrame(future)
         frame["seed"] = k
         rows.append(frame)

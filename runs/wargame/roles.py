@@ -255,7 +255,7 @@ class Role:
 def build_roles(model: ChipWarModel) -> dict[str, Role]:
     """Every possible role, in the fixed order, from the model's country table and hubs."""
     countries = model.countries
-    hubs = tuple(sorted(str(countries.iso[int(i)]) for i in model.market.smuggling_hubs))
+    hubs = tuple(sorted(model.observe().hubs))
     roles: dict[str, Role] = {}
     keys = lever_keys()
     for role in CORE_ROLES:
@@ -398,23 +398,6 @@ class Change:
     label: str
 
 
-def current_value(model: ChipWarModel, key: str) -> float:
-    """A lever's or hub regime's value at the start of the coming month.
-
-    That is the value in force now, updated by the changes already scheduled for the coming
-    month (for example the end of an action taken last turn), in the order they will apply.
-    """
-    if key.startswith("hub."):
-        value = float(model.market.hub_base_enforcement[model.countries.index(key[4:])])
-    else:
-        value = model.levers.get(key)
-    coming = model.start_month + model.months
-    for change in model.schedule.changes:
-        if change.month == coming and key in change.settings:
-            value = float(change.settings[key])
-    return value
-
-
 def turn_changes(
     model: ChipWarModel,
     roles: Mapping[str, Role],
@@ -441,7 +424,7 @@ def turn_changes(
             spec = roles[role].action(name)
             assert spec is not None, text  # checked when the move was submitted
             key = spec.key.format(target=arg)
-            base = standing.get(key, current_value(model, key))
+            base = standing.get(key, model.lever_value(key))
             value = max(base, spec.level) if spec.mode == "raise" else min(base + spec.level, 1.0)
             start = min(spec.start, months - 1)
             label = f"Turn {turn}: {role} action {text}"

@@ -16,13 +16,12 @@ re-reads the file first if another process changed it.
 from __future__ import annotations
 
 import contextlib
-import copy
 import fcntl
 import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chipwar.agents.lab import Lab
 from chipwar.runs.core.atomic import write_bytes_atomic as write_atomic
 from chipwar.runs.wargame.roles import (
     ALL_ROLE_IDS,
@@ -43,7 +41,6 @@ from chipwar.runs.wargame.roles import (
     build_roles,
     check_actions,
     check_role,
-    current_value,
     normalise_settings,
     role_with_levers,
     turn_changes,
@@ -53,6 +50,7 @@ from chipwar.world.countries import REGIONS
 from chipwar.world.errors import InputError
 from chipwar.world.levers import lever_keys
 from chipwar.world.model import ChipWarModel
+from chipwar.world.observation import Observation
 from chipwar.world.scenario import Month, Scenario, load_scenario, with_overrides
 from chipwar.world.validation import input_error_from
 
@@ -300,48 +298,12 @@ def _short(value: Any) -> Any:
     return type(value).__name__
 
 
-# --- what the session observes each month
-@dataclass
-class MonthRecord:
-    """What a month left behind, for briefs, reports and charts (read from the live model)."""
-
-    date: str
-    metrics: dict[str, Any]
-    levers: dict[str, float]
-    hubs: dict[str, float]  # own enforcement regime (base) of each smuggling hub
-    hub_enforcement: dict[str, float]  # enforcement in force at each hub
-    cn_sources: dict[str, float]  # China's holdings by source after ageing (H100e)
-    cn_inflow: dict[str, float]  # gross inflow by source this month (H100e)
-    cn_aged: float  # China's holdings retired this month (H100e)
-    diverted: dict[str, float]  # taken from each hub by smugglers this month (H100e)
-    networks: dict[str, int]
-    detection: float  # share of distillation traffic US labs catch
-    leaders: dict[str, dict[str, float]]  # side -> frontier lab's compute and capability
-    official: np.ndarray  # official stack per country (0 hedged, 1 US, 2 CN)
-    shares: np.ndarray  # adopter shares per country (none, US, CN)
-    events: list[dict[str, Any]]
-    flips: list[Flip] = field(default_factory=list)
-
-
-@dataclass
-class Flip:
-    """A government changing its official stack, with the terms of its decision."""
-
-    date: str
-    iso: str
-    name: str
-    before: str
-    after: str
-    lean_cn: float
-    terms: dict[str, float]  # positive leans to China
-
-    def largest(self, n: int = 3) -> list[tuple[str, float]]:
-        return sorted(self.terms.items(), key=lambda kv: -abs(kv[1]))[:n]
-
-
 @dataclass
 class TurnTrace:
-    """Where a turn sits in the month records, and the lever changes its moves made."""
+    """Where a turn sits in the month records, and the lever changes its moves made.
+
+    The month records are the model's own snapshots (world/observation.py), one per month.
+    """
 
     number: int
     first: int  # index into Session.month_records of the turn's first month
@@ -466,11 +428,9 @@ class Session:
         self.roles: dict[str, Role] = {}
         for role in r.roles:
             self.roles[role] = check_role(role, self.all_roles, f"{self._source} roles")
-        self.month_records: list[MonthRecord] = []
+        self.month_records: list[Observation] = []
         self.traces: list[TurnTrace] = []
         self._checkpoint: ChipWarModel | None = None
-        self._start_shares = self.model.adoption_shares.copy()
-        self._start_sources = dict(self.model.ledger.cn_by_source)
         first = parse_month(r.start)
         while self.model.start_month + self.model.months < first:
             self._step_month()
@@ -792,7 +752,7 @@ class Session:
     def _opening(self) -> dict[str, float]:
         """Every lever and hub regime as the coming month will begin (scheduled changes in)."""
         keys = [*lever_keys(), *(f"hub.{h}" for h in self.month_records[-1].hubs)]
-        return {key: current_value(self.model, key) for key in keys}
+        return {key: self.model.lever_value(key) for key in keys}
 
     def opening_levers(self, turn: int) -> dict[str, float]:
         """Levers and hub regimes in force as a turn begins: the brief's "now" for levers.
@@ -804,58 +764,16 @@ class Session:
             return dict(self.traces[turn - 1].opening)
         if not self.finished:
             return self._opening()
-        last = self.month_records[-1]
-        return {**last.levers, **{f"hub.{h}": v for h, v in last.hubs.items()}}
+        return self.month_records[-1].settings()
 
     def _step_month(self) -> None:
-        model = self.model
-        before_sources = (
-            self.month_records[-1].cn_sources if self.month_records else self._start_sources
-        )
-        before_shares = self.month_records[-1].shares if self.month_records else self._start_shares
-        events_before = len(model.events)
-        model.step()
-        self.month_records.append(self._observe(before_sources, before_shares, events_before))
-
-    def _observe(
-        self, before_sources: dict[str, float], before_shares: np.ndarray, events_before: int
-    ) -> MonthRecord:
-        model = self.model
-        market, ledger, countries = model.market, model.ledger, model.countries
-        hubs = [int(h) for h in market.smuggling_hubs]
-        iso = [str(countries.iso[h]) for h in hubs]
-        sources = {k: float(v) for k, v in ledger.cn_by_source.items()}
-        keep = 1.0 - 1.0 / float(model.params.hardware_life_months)
-        inflow = {k: max(sources[k] / keep - before_sources.get(k, 0.0), 0.0) for k in sources}
-        aged = sum(sources.values()) / keep * (1.0 - keep)
-        per_hub = model.networks_per_hub()
-        events = [dict(e) for e in model.events[events_before:]]
-        record = MonthRecord(
-            date=str(model.metrics.get("date", format_month(model.start_month + model.months - 1))),
-            metrics=dict(model.metrics),
-            levers=model.levers.flat(),
-            hubs={i: float(market.hub_base_enforcement[h]) for i, h in zip(iso, hubs, strict=True)},
-            hub_enforcement={
-                i: float(market.hub_enforcement[h]) for i, h in zip(iso, hubs, strict=True)
-            },
-            cn_sources=sources,
-            cn_inflow=inflow,
-            cn_aged=aged,
-            diverted={i: float(ledger.diverted[h]) for i, h in zip(iso, hubs, strict=True)},
-            networks={i: int(per_hub.get(h, 0)) for i, h in zip(iso, hubs, strict=True)},
-            detection=float(model.race.detection),
-            leaders=_leaders(model),
-            official=np.array([b.official for b in model.buyers], dtype=np.int8),
-            shares=np.array(model.adoption_shares, dtype=float),
-            events=events,
-        )
-        record.flips = _flips(model, events, before_shares)
-        return record
+        self.model.step()
+        self.month_records.append(self.model.observe())
 
     def _clone_model(self) -> ChipWarModel | None:
         """An in-memory copy of the model (to undo fast); None if the model cannot be copied."""
         try:
-            return clone_model(self.model)
+            return self.model.clone()
         except Exception:  # an optimisation only: undo falls back to a replay
             return None
 
@@ -992,34 +910,17 @@ class Session:
         Its scenario carries every move as a dated event, so ``chipwar run`` of that scenario
         with the session's seed (and ``--until`` the last month played) gives the same series.
         """
-        from chipwar.runs.core.single_run import RunResult, country_table, model_table, summarise
+        from chipwar.runs.core.single_run import collect_result
 
-        series = model_table(self.model)
-        result = RunResult(
-            scenario=self.as_scenario(),
-            seed=self.record.seed,
-            series=series,
-            countries=country_table(self.model),
-            events=list(self.model.events),
-            summary=summarise(series, self.record.name, self.record.seed),
-        )
-        result.meta = {
-            "chipwar_version": version("chipwar"),
-            "seed": self.record.seed,
-            "scenario": self.record.name,
-            "start": self.record.scenario.start,
-            "end": str(series["date"].iloc[-1]) if len(series) else None,
-            "months": len(series),
-            "scale": self.record.scenario.scale,
-            "adopters": self.model.adoption.n_adopters,
-            "wargame": {
-                "session": self.record.name,
-                "turns_played": self.turns_played,
-                "turn_months": self.record.turn_months,
-                "roles": {r: s.model_dump() for r, s in self.record.roles.items()},
-            },
+        wargame = {
+            "session": self.record.name,
+            "turns_played": self.turns_played,
+            "turn_months": self.record.turn_months,
+            "roles": {r: s.model_dump() for r, s in self.record.roles.items()},
         }
-        return result
+        return collect_result(
+            self.model, self.as_scenario(), self.record.seed, self.record.name, {"wargame": wargame}
+        )
 
     def as_scenario(self) -> Scenario:
         """The session's scenario with every applied move written in as a timed event."""
@@ -1048,12 +949,7 @@ class Session:
         )
 
 
-def clone_model(model: ChipWarModel) -> ChipWarModel:
-    """A deep in-memory copy (never written to disk); parameters are immutable and shared."""
-    return copy.deepcopy(model, {id(model.params): model.params})
-
-
-def outcome_digest(records: Sequence[MonthRecord]) -> str:
+def outcome_digest(records: Sequence[Observation]) -> str:
     """sha256 of the months' model-level outputs: equal digests mean the same outcome."""
     rows = [{k: _plain(v) for k, v in r.metrics.items()} for r in records]
     text = json.dumps(rows, sort_keys=True, separators=(",", ":"))
@@ -1066,58 +962,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.floating | float):
         return float(value).hex()
     return value
-
-
-def _leaders(model: ChipWarModel) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    labs = list(model.agents_by_type.get(Lab, []))
-    for side in ("us", "cn"):
-        own = [lab for lab in labs if lab.side == side]
-        if not own:
-            continue
-        lab = max(own, key=lambda x: x.capability)
-        out[side] = {
-            "compute_h100e": float(lab.compute_h100e),
-            "base_capability": float(lab.base_capability),
-            "distill_bonus": float(lab.distill_bonus),
-            "capability": float(lab.capability),
-        }
-    return out
-
-
-def _flips(model: ChipWarModel, events: list[dict[str, Any]], before: np.ndarray) -> list[Flip]:
-    """Explain this month's stack flips by the terms of each government's decision."""
-    flips = [e for e in events if e.get("kind") == "stack_flip"]
-    if not flips:
-        return []
-    appeal, p = model.appeal, model.params
-    lead = model.race.capability["us"] - model.race.capability["cn"]
-    terms = appeal.government_terms(lead, model.levers)
-    out = []
-    for event in flips:
-        i = model.countries.index(event["country"])
-        named = {name: float(values[i]) for name, values in terms.items()}
-        # The buyer also weighs its own adopters (last month's shares) and a random draw.
-        named["own adopters"] = float(p.buyer_adoption_weight * (before[i, 2] - before[i, 1]))
-        lean = float(getattr(model.buyers[i], "lean_cn", event.get("lean_cn", 0.0)))
-        named["random draw"] = lean - float(appeal.government_lean_cn[i]) - named["own adopters"]
-        other = float(appeal.government_lean_cn[i]) - sum(
-            named[k] for k in terms
-        )  # zero unless the formula and its split disagree
-        if abs(other) > 1e-9:
-            named["other"] = other
-        out.append(
-            Flip(
-                date=str(event["date"]),
-                iso=str(event["country"]),
-                name=model.countries.name_of(i),
-                before=str(event["before"]),
-                after=str(event["after"]),
-                lean_cn=lean,
-                terms=named,
-            )
-        )
-    return out
 
 
 def _session_start(spec: Scenario, start: str | None, source: str) -> int:

@@ -27,7 +27,8 @@ from chipwar.runs.wargame.roles import INTEL, is_public, parse_action
 from chipwar.world.countries import REGION_LABELS, REGIONS
 
 if TYPE_CHECKING:
-    from chipwar.runs.wargame.session import MonthRecord, Session, TurnTrace
+    from chipwar.runs.wargame.session import Session, TurnTrace
+    from chipwar.world.observation import Observation
 
 CHANNELS = ("domestic", "licensed", "smuggled", "offshore", "initial")
 CHANNEL_LABELS = {
@@ -99,7 +100,7 @@ def _signed(value: float, fmt: str) -> str:
     return ("+" if value >= 0 else "") + fmt.format(value) if math.isfinite(value) else "-"
 
 
-def history_frame(months: list[MonthRecord]) -> pd.DataFrame:
+def history_frame(months: list[Observation]) -> pd.DataFrame:
     """Monthly table of what the charts need."""
     rows = []
     for m in months:
@@ -198,8 +199,8 @@ def _moves_section(
     doc: Document,
     session: Session,
     trace: TurnTrace,
-    start: MonthRecord,
-    end: MonthRecord,
+    start: Observation,
+    end: Observation,
     reveal: bool,
 ) -> None:
     rows = []
@@ -209,7 +210,7 @@ def _moves_section(
         for key, value in move.set.items():
             if key == INTEL:
                 continue
-            before = start.hubs.get(key[4:]) if key.startswith("hub.") else start.levers.get(key)
+            before = start.settings().get(key)
             if before is not None and round(before, 6) == round(value, 6):
                 continue
             if reveal or is_public(key):
@@ -239,7 +240,7 @@ def _moves_section(
 
 
 def _china_section(
-    doc: Document, start: MonthRecord, end: MonthRecord, months: list[MonthRecord]
+    doc: Document, start: Observation, end: Observation, months: list[Observation]
 ) -> dict[str, Any]:
     """China's change in effective compute, by channel, on the log10 capability scale."""
     net = {k: end.cn_sources.get(k, 0.0) - start.cn_sources.get(k, 0.0) for k in CHANNELS[:3]}
@@ -250,11 +251,11 @@ def _china_section(
     l0, l1 = start.leaders.get("cn"), end.leaders.get("cn")
     cap0, cap1 = float(start.metrics["capability_cn"]), float(end.metrics["capability_cn"])
     out: dict[str, Any] = {"net_h100e": net, "inflow_h100e": inflow, "total_h100e": total}
-    if not l0 or not l1 or l0["compute_h100e"] <= 0:
+    if not l0 or not l1 or l0.compute_h100e <= 0:
         return out
-    compute_log = math.log10(l1["compute_h100e"] / l0["compute_h100e"])
-    algorithms = (l1["base_capability"] - l0["base_capability"]) - compute_log
-    distillation = l1["distill_bonus"] - l0["distill_bonus"]
+    compute_log = math.log10(l1.compute_h100e / l0.compute_h100e)
+    algorithms = (l1.base_capability - l0.base_capability) - compute_log
+    distillation = l1.distill_bonus - l0.distill_bonus
     other = (cap1 - cap0) - compute_log - algorithms - distillation
     share = {k: (compute_log * v / total if total else 0.0) for k, v in net.items()}
     rows = []
@@ -302,14 +303,14 @@ def _china_section(
     return out
 
 
-def _lead_section(doc: Document, start: MonthRecord, end: MonthRecord) -> dict[str, float]:
+def _lead_section(doc: Document, start: Observation, end: Observation) -> dict[str, float]:
     l0, l1 = start.leaders.get("us"), end.leaders.get("us")
     us0, us1 = float(start.metrics["capability_us"]), float(end.metrics["capability_us"])
     cn0, cn1 = float(start.metrics["capability_cn"]), float(end.metrics["capability_cn"])
     lead0, lead1 = float(start.metrics["lead_months"]), float(end.metrics["lead_months"])
     compute = (
-        math.log10(l1["compute_h100e"] / l0["compute_h100e"])
-        if l0 and l1 and l0["compute_h100e"] > 0
+        math.log10(l1.compute_h100e / l0.compute_h100e)
+        if l0 and l1 and l0.compute_h100e > 0
         else math.nan
     )
     rows = [
@@ -341,7 +342,7 @@ def _lead_section(doc: Document, start: MonthRecord, end: MonthRecord) -> dict[s
 
 
 def _hub_section(
-    doc: Document, start: MonthRecord, end: MonthRecord, months: list[MonthRecord]
+    doc: Document, start: Observation, end: Observation, months: list[Observation]
 ) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for hub in sorted(end.hubs):
@@ -349,15 +350,15 @@ def _hub_section(
             e for m in months for e in m.events if e.get("kind") == "bust" and e["country"] == hub
         ]
         out[hub] = {
-            "diverted_h100e": sum(m.diverted.get(hub, 0.0) for m in months),
+            "diverted_h100e": sum(m.hubs[hub].diverted_h100e for m in months),
             "busts": len(busts),
             "seized_h100e": sum(float(b.get("seized_h100e", 0.0)) for b in busts),
-            "regime_before": start.hubs.get(hub, math.nan),
-            "regime_after": end.hubs[hub],
-            "enforcement_before": start.hub_enforcement.get(hub, math.nan),
-            "enforcement_after": end.hub_enforcement[hub],
-            "networks_before": start.networks.get(hub, 0),
-            "networks_after": end.networks.get(hub, 0),
+            "regime_before": start.hubs[hub].regime,
+            "regime_after": end.hubs[hub].regime,
+            "enforcement_before": start.hubs[hub].enforcement,
+            "enforcement_after": end.hubs[hub].enforcement,
+            "networks_before": start.hubs[hub].networks,
+            "networks_after": end.hubs[hub].networks,
         }
     rows = [
         [
@@ -381,7 +382,7 @@ def _hub_section(
     return out
 
 
-def _flip_section(doc: Document, months: list[MonthRecord]) -> list[dict[str, Any]]:
+def _flip_section(doc: Document, months: list[Observation]) -> list[dict[str, Any]]:
     flips = [f for m in months for f in m.flips]
     doc.add(Heading("Governments that changed their official stack"))
     if not flips:
@@ -390,8 +391,8 @@ def _flip_section(doc: Document, months: list[MonthRecord]) -> list[dict[str, An
     rows = [
         [
             f.date,
-            f.name,
-            f"{f.before} -> {f.after}",
+            f.country,
+            f"{f.before_stack} -> {f.after_stack}",
             f"{f.lean_cn:+.2f}",
             ", ".join(f"{name} {value:+.2f}" for name, value in f.largest(3)),
         ]
@@ -413,8 +414,8 @@ def _flip_section(doc: Document, months: list[MonthRecord]) -> list[dict[str, An
         {
             "date": f.date,
             "iso": f.iso,
-            "before": f.before,
-            "after": f.after,
+            "before": f.before_stack,
+            "after": f.after_stack,
             "lean_cn": f.lean_cn,
             "terms": f.terms,
         }
@@ -422,7 +423,7 @@ def _flip_section(doc: Document, months: list[MonthRecord]) -> list[dict[str, An
     ]
 
 
-def _region_section(doc: Document, start: MonthRecord, end: MonthRecord) -> dict[str, Any]:
+def _region_section(doc: Document, start: Observation, end: Observation) -> dict[str, Any]:
     rows, out = [], {}
     for region in REGIONS:
         cn0, cn1 = (
@@ -454,7 +455,7 @@ def _region_section(doc: Document, start: MonthRecord, end: MonthRecord) -> dict
     return out
 
 
-def _events_section(doc: Document, months: list[MonthRecord], reveal: bool) -> None:
+def _events_section(doc: Document, months: list[Observation], reveal: bool) -> None:
     items = []
     for m in months:
         for e in m.events:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from helpers import small_scenario
 
 from chipwar.agents.buyer import Buyer
-from chipwar.world.adoption import STACK_CN, STACK_US
 from chipwar.world.model import ChipWarModel
+from chipwar.world.stacks import STACK_CN, STACK_US
 
 
 def _buyer(model: ChipWarModel, iso: str) -> Buyer:

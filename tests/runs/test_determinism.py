@@ -116,12 +116,12 @@ def test_a_wargame_played_one_command_at_a_time_gives_the_same_file(tmp_path):
     assert step.path.read_bytes() == live.path.read_bytes()
     tally("determinism: wargame one command at a time vs live", "same bytes")
     reopened = Session.open(step.path)
-    pd.testing.assert_frame_equal(model_table(reopened.model), model_table(live.model))
+    pd.testing.assert_frame_equal(reopened.model.series_table(), live.model.series_table())
     assert [t.digest for t in reopened.record.turns] == [t.digest for t in live.record.turns]
     # Undo the last turn and play it again: the same turn, the same state.
     reopened.undo()
     reopened.submit("us", moves[-1])
     reopened.advance()
     assert reopened.record.turns == live.record.turns
-    pd.testing.assert_frame_equal(model_table(reopened.model), model_table(live.model))
+    pd.testing.assert_frame_equal(reopened.model.series_table(), live.model.series_table())
     tally("determinism: wargame undo and replay", "same turns and state")
