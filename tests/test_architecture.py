@@ -241,3 +241,117 @@ def test_the_contracts_catch_imports_hidden_in_functions_type_checking_and_impor
         assert len(found) == len(wanted), (rule.name, found)
         for where in wanted:
             assert any(line.startswith(where) for line in found), (where, found)
+
+
+# --------------------------------------------------------------------------------------------------
+# one way to observe the model (issue 13 §2)
+
+# Names of the model's components and of agents' state. Outside world/ and agents/ the model is
+# read through ChipWarModel.OUTSIDE_API only (observe(), the run tables, lever_value); these names
+# must not appear at all, whatever object they are read from (an alias of the model included).
+INTERNALS = frozenset(
+    {
+        "ledger",
+        "market",
+        "race",
+        "appeal",
+        "adoption",
+        "adoption_shares",
+        "agents_by_type",
+        "buyers",
+        "datacollector",
+        "schedule",
+        "networks_per_hub",
+        "leading_labs",
+        "month_decisions",
+        "month_events_start",
+        "record_decision",
+        "side_index",
+        "government_lean_cn",
+        "government_terms",
+        "cn_by_source",
+        "hub_base_enforcement",
+        "smuggling_hubs",
+        "capacity_usd",
+        "compute_share",
+    }
+)
+OBSERVERS = ("chipwar.runs", "chipwar.viz")  # code that drives or shows the model
+
+
+def _names_the_model(node: ast.expr) -> bool:
+    """``model``, ``self.model``, ``session.model``: an expression that is the model."""
+    return (isinstance(node, ast.Name) and node.id == "model") or (
+        isinstance(node, ast.Attribute) and node.attr == "model"
+    )
+
+
+def model_reads(source: str, file: str, api: frozenset[str]) -> list[str]:
+    """Where ``source`` reads the model's internals or a model attribute outside ``api``."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename=file)):
+        if not isinstance(node, ast.Attribute):
+            continue
+        if node.attr in INTERNALS:
+            found.append(f"{file}:{node.lineno}: reads .{node.attr} (a model internal)")
+        elif _names_the_model(node.value) and node.attr not in api:
+            found.append(f"{file}:{node.lineno}: model.{node.attr} is not in OUTSIDE_API")
+    return found
+
+
+def observer_files(root: Path = ROOT) -> list[tuple[Path, str]]:
+    """Source files of the packages that observe the model, with their module names."""
+    out = []
+    for package, folder in installed_folders(root).items():
+        if _within(package, *OBSERVERS):
+            out += [(p, module_name(p, package, folder)) for p in sorted(folder.rglob("*.py"))]
+    return out
+
+
+def test_runs_and_viz_observe_the_model_only_through_its_api(imports: list[Import]) -> None:
+    from chipwar.world.model import ChipWarModel
+
+    files = observer_files()
+    assert {name.split(".")[1] for _path, name in files} == {"runs", "viz"}
+    broken = [
+        line
+        for path, _name in files
+        for line in model_reads(
+            path.read_text(encoding="utf-8"),
+            str(path.relative_to(ROOT)),
+            ChipWarModel.OUTSIDE_API,
+        )
+    ]
+    broken += [
+        i.show("runs and viz never import agents: they observe the model")
+        for i in imports
+        if _within(i.importer, *OBSERVERS) and _within(i.target, "chipwar.agents")
+    ]
+    assert not broken, "\n" + "\n".join(sorted(broken))
+
+
+def test_the_api_exists_and_the_reading_check_catches_internals_and_aliases() -> None:
+    from chipwar.world.model import ChipWarModel
+
+    api = ChipWarModel.OUTSIDE_API
+    model = ChipWarModel(rng=0, scale=1000, until="2024-02")
+    assert [n for n in sorted(api) if not hasattr(model, n)] == []
+    assert INTERNALS.isdisjoint(api)
+    source = (
+        "def f(session, run):\n"
+        "    obs = session.model.observe()\n"  # fine
+        "    run.model.step()\n"  # fine
+        "    m = session.model\n"
+        "    held = m.ledger.held\n"  # an alias: caught by name
+        "    lean = model.buyers[0].lean_cn\n"  # caught by name
+        "    return session.model.metrics, run.model.levers.get('us.kyc')\n"  # outside the API
+    )
+    found = model_reads(source, "planted.py", api)
+    assert sorted(line.split(": ", 1)[0] for line in found) == [
+        "planted.py:5",
+        "planted.py:6",
+        "planted.py:7",
+        "planted.py:7",
+    ], found
+    assert any("reads .ledger" in line for line in found)
+    assert any("model.levers is not in OUTSIDE_API" in line for line in found)
