@@ -8,6 +8,7 @@ parameter overrides and timed events. Before the branch date the real policy tim
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +26,7 @@ from pydantic import (
 
 from chipwar.world.calendar import parse_month
 from chipwar.world.errors import InputError
-from chipwar.world.levers import Levers, split_lever_key
+from chipwar.world.levers import Levers, lever_keys, split_lever_key
 from chipwar.world.parameters import Parameters
 from chipwar.world.validation import input_error_from, read_toml
 
@@ -122,6 +123,11 @@ class Scenario(BaseModel):
     def parameters(self) -> Parameters:
         return Parameters(self.params, source=f"scenario {self.name}")
 
+    def changed_levers(self) -> list[str]:
+        """Keys of the levers this scenario sets away from their defaults."""
+        defaults = Levers().flat()
+        return [key for key, value in self.levers.flat().items() if value != defaults[key]]
+
     def to_toml(self) -> str:
         """The fully resolved scenario as TOML (every lever and parameter written out)."""
         data: dict[str, Any] = self.model_dump(exclude={"params", "events"})
@@ -167,6 +173,26 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         "scenario",
         text,
         "a preset (" + ", ".join(preset_names()) + ") or a path to a scenario .toml file",
+    )
+
+
+def levers_wait_warning(
+    scenario: Scenario, until: str, keys: Iterable[str], until_name: str, label: str
+) -> str | None:
+    """One line if levers among ``keys`` cannot act by ``until``, else None.
+
+    With ``history`` on, the real policy timeline drives every lever until the branch date, and a
+    lever set in the scenario, on the command line or in a sweep's design takes over only then: a
+    run that stops before it is the same run whatever such a lever says.
+    """
+    known = set(lever_keys())
+    waiting = [key for key in dict.fromkeys(keys) if key in known]
+    if not waiting or not scenario.history or parse_month(until) >= parse_month(scenario.branch):
+        return None
+    return (
+        f"{until_name} {until} is before the branch date {scenario.branch} of {label}: the real "
+        f"policy timeline drives the levers until then, so {', '.join(waiting)} "
+        f"{'has' if len(waiting) == 1 else 'have'} no effect"
     )
 
 

@@ -149,7 +149,12 @@ def _run(args: argparse.Namespace) -> int:
     from chipwar.runs.core.single_run import prepare_out_dir, run_scenario, until_check
     from chipwar.runs.core.tables import summary_table
     from chipwar.world.calendar import months_between
-    from chipwar.world.scenario import load_scenario, parse_assignment, with_overrides
+    from chipwar.world.scenario import (
+        levers_wait_warning,
+        load_scenario,
+        parse_assignment,
+        with_overrides,
+    )
 
     scenario = load_scenario(args.scenario)
     assignments = dict(parse_assignment(text) for text in args.assignments)
@@ -158,6 +163,12 @@ def _run(args: argparse.Namespace) -> int:
     if assignments:
         scenario = with_overrides(scenario, assignments)
     until_check(args.until, scenario)
+    if args.until is not None:
+        levers = [*assignments, *scenario.changed_levers()]
+        label = f"scenario {scenario.name}"
+        warning = levers_wait_warning(scenario, args.until, levers, "--until", label)
+        if warning:
+            print(f"chipwar run: warning: {warning}", file=sys.stderr)
     months = months_between(scenario.start, args.until or scenario.end)
     prepare_out_dir(args.out, needed=run_dir_bytes(months))
     started = time.perf_counter()

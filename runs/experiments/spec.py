@@ -34,6 +34,7 @@ from chipwar.world.scenario import (
     MAX_SCALE,
     MIN_SCALE,
     Scenario,
+    levers_wait_warning,
     load_scenario,
     preset_names,
     with_overrides,
@@ -482,16 +483,12 @@ def plan_experiment(spec: Experiment, source: str, base_dir: Path | None = None)
 
 def _warnings(spec: Experiment, scenarios: dict[str, Scenario], horizon: str) -> tuple[str, ...]:
     """Mistakes that are legal but probably not meant: levers varied where they cannot act."""
-    levers = [k for k in [*factor_names(spec), *spec.set] if k in lever_keys()]
-    found = []
-    for label, scenario in scenarios.items():
-        if levers and scenario.history and horizon < scenario.branch:
-            found.append(
-                f"horizon {horizon} is before the branch date {scenario.branch} of {label}: "
-                "the real policy timeline drives the levers until then, so varying "
-                f"{', '.join(levers)} has no effect"
-            )
-    return tuple(found)
+    keys = [*factor_names(spec), *spec.set]
+    found = (
+        levers_wait_warning(scenario, horizon, keys, "horizon", label)
+        for label, scenario in scenarios.items()
+    )
+    return tuple(warning for warning in found if warning)
 
 
 def point_assignments(plan: Plan, point: int) -> tuple[str, dict[str, float]]:

@@ -12,6 +12,7 @@ from reliability import assert_clean_refusal, run_cli
 from chipwar.world.errors import InputError
 from chipwar.world.levers import Levers, lever_keys
 from chipwar.world.scenario import (
+    levers_wait_warning,
     list_presets,
     load_scenario,
     parse_assignment,
@@ -138,3 +139,25 @@ def test_a_scenario_file_of_comments_only_is_refused(tmp_path):
     path.write_text("# a scenario to be written\n\n# later\n", encoding="utf-8")
     with pytest.raises(InputError, match="'only comments': a TOML file with at least one setting"):
         load_scenario(path)
+
+
+def test_levers_wait_for_the_branch_date_only_while_the_history_runs():
+    porous = load_scenario("porous")  # branch 2026-06
+    keys = ["us.kyc", "scale", "params.detection_base", "us.kyc"]
+    warning = levers_wait_warning(porous, "2026-05", keys, "--until", "scenario porous") or ""
+    assert "\n" not in warning
+    assert warning.startswith(
+        "--until 2026-05 is before the branch date 2026-06 of scenario porous"
+    )
+    assert warning.endswith("so us.kyc has no effect")  # named once; scale and params act at once
+    assert levers_wait_warning(porous, "2026-06", keys, "--until", "x") is None  # acts that month
+    assert levers_wait_warning(porous, "2026-05", ["scale"], "--until", "x") is None
+    no_history = porous.model_copy(update={"history": False})
+    assert levers_wait_warning(no_history, "2024-03", keys, "--until", "x") is None
+
+
+def test_changed_levers_are_the_ones_a_scenario_moves_from_their_defaults():
+    assert load_scenario("current-policy").changed_levers() == []
+    assert "us.kyc" in load_scenario("loopholes-closed").changed_levers()
+    moved = with_overrides(load_scenario("current-policy"), {"china.export_push": 0.9})
+    assert moved.changed_levers() == ["china.export_push"]

@@ -143,3 +143,22 @@ def test_run_folders_stay_readable_after_parameter_ranges_change(tmp_path):
     assert folder.params["detection_base"] == 99.0
     assert folder.scenario().params == {}  # validated without the recorded parameters
     assert len(folder.series) == 18
+
+
+def _short_run(tmp_path: Path, name: str, capsys, *extra: str) -> tuple[pd.DataFrame, str]:
+    out = tmp_path / name
+    argv = ["run", "--scenario", "current-policy", "--scale", "1000", "--until", "2024-03"]
+    assert main([*argv, "--out", str(out), *extra]) == 0
+    return pd.read_parquet(out / "series.parquet"), capsys.readouterr().err
+
+
+def test_run_warns_in_one_line_when_a_lever_waits_beyond_until(tmp_path, capsys):
+    plain, quiet = _short_run(tmp_path, "plain", capsys)
+    assert quiet == ""  # current-policy keeps every lever at its default
+    params, quiet = _short_run(tmp_path, "params", capsys, "--set", "params.detection_base=0.01")
+    assert quiet == ""  # a parameter acts from the first month
+    waited, warned = _short_run(tmp_path, "kyc", capsys, "--set", "us.kyc=0.9")
+    assert warned.count("\n") == 1 and warned.startswith("chipwar run: warning: --until 2024-03")
+    assert "branch date 2026-06" in warned and "us.kyc has no effect" in warned
+    pd.testing.assert_frame_equal(waited, plain)  # what the warning says: the same run
+    assert not params.equals(plain)
