@@ -2,6 +2,8 @@
 
 The data file is the single list of parameters: code reads them as attributes
 (``params.detection_base``), and a scenario may override any of them inside its documented range.
+The values of the fitted parameters come from ``data/fitted.toml``, which ``chipwar calibrate``
+rewrites whole; parameters.toml, with its comments and sources, is written by hand only.
 """
 
 from __future__ import annotations
@@ -32,19 +34,32 @@ class ParameterSpec:
 @cache
 def parameter_table() -> dict[str, ParameterSpec]:
     """The shipped parameter table, checked once (value inside its own range)."""
-    raw = tomllib.loads((files("chipwar.world") / "data" / "parameters.toml").read_text("utf-8"))
+    data = files("chipwar.world") / "data"
+    return build_parameter_table(
+        tomllib.loads((data / "parameters.toml").read_text("utf-8")),
+        tomllib.loads((data / "fitted.toml").read_text("utf-8"))["values"],
+    )
+
+
+def build_parameter_table(
+    rows: Mapping[str, Mapping[str, Any]], fitted: Mapping[str, float]
+) -> dict[str, ParameterSpec]:
+    """parameters.toml's rows with the fitted values over their own (a fitted parameter needs no
+    ``value`` row of its own); InputError for a value outside its range or missing."""
+    unknown = sorted(set(fitted) - set(rows))
+    if unknown:
+        raise InputError("fitted.toml", unknown[0], fitted[unknown[0]], "a parameters.toml name")
     table = {}
-    for name, row in raw.items():
+    for name, row in rows.items():
+        value = fitted.get(name, row.get("value"))
+        if value is None:
+            raise InputError("parameters.toml", name, None, "a value here or in fitted.toml")
         spec = ParameterSpec(
-            name,
-            float(row["value"]),
-            float(row["min"]),
-            float(row["max"]),
-            row["unit"],
-            row["source"],
+            name, float(value), float(row["min"]), float(row["max"]), row["unit"], row["source"]
         )
         if not spec.min <= spec.value <= spec.max:
-            raise InputError("parameters.toml", name, spec.value, f"in [{spec.min}, {spec.max}]")
+            where = "fitted.toml" if name in fitted else "parameters.toml"
+            raise InputError(where, name, spec.value, f"in [{spec.min}, {spec.max}]")
         table[name] = spec
     return table
 

@@ -194,9 +194,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     from chipwar.runs.experiments.calibrate import run_calibrate
 
     prepare_out_dir(args.report)
-    if args.seeds is None:
-        args.seeds = 20 if args.check else 3
-    return run_calibrate(args)
+    return run_calibrate(
+        check_only=args.check,
+        seeds=args.seeds or (20 if args.check else 3),
+        evaluations=args.evaluations,
+        workers=args.workers,
+        scale=args.scale,
+        report_dir=args.report,
+    )
 
 
 # --- chipwar sweep / analyze / compare (experiment grids: runs/experiment.py, sweep.py, ...)

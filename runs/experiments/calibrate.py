@@ -11,20 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import multiprocessing
-import re
 import tomllib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import tomli_w
 from tqdm import tqdm
 
+from chipwar.runs.core.atomic import write_text_atomic
 from chipwar.world.parameters import parameter_table
 from chipwar.world.targets import Target, load_targets, summarise_values
 
@@ -35,12 +34,21 @@ CENTRE_PULL = 0.05  # weight of the distance from central values inside the acce
 MARGIN = 0.05  # the fit aims inside the inner 90% of each range, so that seed noise stays inside
 
 
+FITTED_HEADER = """\
+# The fitted parameter values and the record of the fit that found them, written whole by
+# `chipwar calibrate` (runs/experiments/calibrate.py): refit rather than edit. world/parameters.py
+# reads [values] over parameters.toml, which keeps each parameter's range, unit and source.
+# Which parameters are fitted, and to what, is in calibration.toml and targets.toml.
+
+"""
+
+
 def calibration_file() -> Path:
     return Path(str(files("chipwar.world") / "data" / "calibration.toml"))
 
 
-def parameters_file() -> Path:
-    return Path(str(files("chipwar.world") / "data" / "parameters.toml"))
+def fitted_file() -> Path:
+    return Path(str(files("chipwar.world") / "data" / "fitted.toml"))
 
 
 def fit_parameter_names() -> list[str]:
@@ -193,29 +201,20 @@ def _simplex(centre: np.ndarray, step: float) -> np.ndarray:
 
 
 def write_fitted_values(result: FitResult, seeds: Sequence[int]) -> None:
-    """Put the fitted values into parameters.toml and record the fit in calibration.toml."""
-    path = parameters_file()
-    text = path.read_text()
-    for name, value in result.best.params.items():
-        pattern = re.compile(rf"(\[{re.escape(name)}\]\nvalue = )[^\n]+")
-        text, count = pattern.subn(rf"\g<1>{value!r}", text)
-        if count != 1:
-            raise RuntimeError(f"could not find parameter {name} in {path}")
-    path.write_text(text)
-    parameter_table.cache_clear()
-    record = tomllib.loads(calibration_file().read_text())
-    record["last_fit"] = {
-        "date": dt.date.today().isoformat(),
-        "score": round(result.score, 6),
-        "evaluations": result.evaluations,
-        "seeds": list(seeds),
-        "scale": FIT_SCALE,
-        "values": result.best.params,
+    """Write the fitted values and the record of the fit to fitted.toml, atomically: a run that
+    starts meanwhile reads the old values or the new ones, never half of each."""
+    record = {
+        "fit": {
+            "date": dt.date.today().isoformat(),
+            "score": round(result.score, 6),
+            "evaluations": result.evaluations,
+            "seeds": list(seeds),
+            "scale": FIT_SCALE,
+        },
+        "values": dict(result.best.params),
     }
-    header = "".join(
-        line + "\n" for line in calibration_file().read_text().splitlines() if line.startswith("#")
-    )
-    calibration_file().write_text(header + tomli_w.dumps(record))
+    write_text_atomic(fitted_file(), FITTED_HEADER + tomli_w.dumps(record))
+    parameter_table.cache_clear()
 
 
 # --- checking ---
@@ -291,8 +290,8 @@ def report(table: pd.DataFrame, out: Path, title: str) -> Path:
             f"![{row.target}]({chart.name})",
             "",
         ]
-    table.drop(columns=["values"]).to_csv(out / "targets.csv", index=False)
-    (out / "report.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(out / "targets.csv", table.drop(columns=["values"]).to_csv(index=False))
+    write_text_atomic(out / "report.md", "\n".join(lines) + "\n")
     return out / "report.md"
 
 
@@ -310,9 +309,14 @@ def echo_family_path(report_path: Path, echo: Callable[[str], None]) -> None:
         "countries_official_cn",
     ]
     text = path[columns].to_string(index=False, float_format=lambda v: f"{v:.2f}")
-    with report_path.open("a") as handle:
-        handle.write("\n## From porous to loopholes-closed, one lever family at a time\n\n")
-        handle.write("Mean of 3 seeds at 2028-12 (scale 1,000).\n\n```\n" + text + "\n```\n")
+    write_text_atomic(
+        report_path,
+        report_path.read_text(encoding="utf-8")
+        + "\n## From porous to loopholes-closed, one lever family at a time\n\n"
+        + "Mean of 3 seeds at 2028-12 (scale 1,000).\n\n```\n"
+        + text
+        + "\n```\n",
+    )
     echo(
         "\nfrom porous to loopholes-closed, one lever family at a time (2028-12, mean of 3 seeds):"
     )
@@ -333,23 +337,33 @@ def make_executor(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def run_calibrate(args: Any, echo: Callable[[str], None] = print) -> int:
-    """The command: fit (default) or --check, then write the report."""
-    seeds = list(range(args.seeds))
-    if not args.check:
-        with make_executor(args.workers) as executor:
-            result = fit(seeds, args.evaluations, executor)
-        write_fitted_values(result, seeds)
+def run_calibrate(
+    *,
+    check_only: bool,
+    seeds: int,
+    evaluations: int,
+    workers: int,
+    scale: int | None,
+    report_dir: Path,
+    echo: Callable[[str], None] = print,
+) -> int:
+    """The command: fit (unless ``check_only``) on ``seeds`` seeds within ``evaluations`` runs
+    of the objective, then check every target (at ``scale`` adopters when only checking) and
+    write the report to ``report_dir``."""
+    seed_list = list(range(seeds))
+    if not check_only:
+        with make_executor(workers) as executor:
+            result = fit(seed_list, evaluations, executor)
+        write_fitted_values(result, seed_list)
         echo(f"best score {result.score:.5f} after {result.evaluations} evaluations:")
         for name, value in result.best.params.items():
             echo(f"  {name} = {value:g}")
-    # Fresh worker processes, so that every run reads the parameter file as it is now.
-    with make_executor(args.workers) as executor:
-        scale = args.scale if args.check else FIT_SCALE
-        table = check(seeds, executor, scale=scale)
-    title = "chipwar calibration check" if args.check else "chipwar calibration fit"
-    path = report(table, args.report, f"{title} ({len(seeds)} seeds)")
-    if args.check:
+    # Fresh worker processes, so that every run reads the parameter files as they are now.
+    with make_executor(workers) as executor:
+        table = check(seed_list, executor, scale=scale if check_only else FIT_SCALE)
+    title = "chipwar calibration check" if check_only else "chipwar calibration fit"
+    path = report(table, report_dir, f"{title} ({len(seed_list)} seeds)")
+    if check_only:
         echo_family_path(path, echo)
     shown = table[["target", "use", "lower", "upper", "median", "p10", "p90", "inside_share"]]
     echo(shown.to_string(index=False, float_format=lambda v: _fmt(v)))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from chipwar.runs.core import atomic
 from chipwar.runs.experiments import calibrate
 from chipwar.runs.experiments.calibrate import (
     Evaluation,
@@ -17,7 +19,8 @@ from chipwar.runs.experiments.calibrate import (
     report,
     write_fitted_values,
 )
-from chipwar.world.parameters import parameter_table
+from chipwar.world.errors import InputError
+from chipwar.world.parameters import build_parameter_table, parameter_table
 from chipwar.world.targets import load_targets
 
 
@@ -30,24 +33,47 @@ def test_score_is_zero_only_when_every_run_sits_on_every_central_value():
     assert 0.0 < inside.score(targets) < outside.score(targets)
 
 
-def test_fitted_values_are_written_into_copies_of_the_data_files(tmp_path, monkeypatch):
-    params = tmp_path / "parameters.toml"
-    record = tmp_path / "calibration.toml"
-    shutil.copy(calibrate.parameters_file(), params)
-    shutil.copy(calibrate.calibration_file(), record)
-    monkeypatch.setattr(calibrate, "parameters_file", lambda: params)
-    monkeypatch.setattr(calibrate, "calibration_file", lambda: record)
+def test_fitted_values_are_written_whole_and_atomically_to_a_copy_of_fitted_toml(
+    tmp_path, monkeypatch
+):
+    fitted_path = tmp_path / "fitted.toml"
+    monkeypatch.setattr(calibrate, "fitted_file", lambda: fitted_path)
     names = calibrate.fit_parameter_names()
     table = parameter_table()
     fitted = {name: table[name].min for name in names}
+    written: list[tuple[Path, str]] = []
+
+    def spy(path: Path, text: str, **kw) -> None:  # every byte goes through the atomic writer
+        written.append((path, text))
+        atomic.write_text_atomic(path, text, **kw)
+
+    monkeypatch.setattr(calibrate, "write_text_atomic", spy)
     write_fitted_values(FitResult(Evaluation(fitted, {}), 0.123, 7, []), seeds=[0, 1])
-    parameter_table.cache_clear()  # the shipped table is untouched; drop the cached read
-    written = tomllib.loads(params.read_text())
-    assert {name: written[name]["value"] for name in names} == fitted
-    assert written[names[0]]["source"] == table[names[0]].source  # comments and sources kept
-    last = tomllib.loads(record.read_text())["last_fit"]
-    assert last["score"] == 0.123 and last["values"] == fitted and last["seeds"] == [0, 1]
-    assert record.read_text().startswith("#")
+    parameter_table.cache_clear()  # the shipped files are untouched; drop the cached read
+    text = fitted_path.read_text()
+    assert written == [(fitted_path, text)]
+    assert text.startswith("# ") and "chipwar calibrate" in text.splitlines()[1]
+    record = tomllib.loads(text)
+    assert record["values"] == fitted
+    assert record["fit"]["score"] == 0.123 and record["fit"]["seeds"] == [0, 1]
+    # parameters.toml keeps its comments, ranges and sources; the fitted values lie over it
+    rows = tomllib.loads(calibrate.calibration_file().with_name("parameters.toml").read_text())
+    overlaid = build_parameter_table(rows, record["values"])
+    assert {name: overlaid[name].value for name in names} == fitted
+    assert overlaid[names[0]].source == table[names[0]].source
+
+
+def test_the_shipped_fit_gives_every_fitted_parameter_its_value():
+    rows = tomllib.loads(calibrate.calibration_file().with_name("parameters.toml").read_text())
+    assert all("value" not in rows[name] for name in calibrate.fit_parameter_names())
+    assert set(calibrate.fit_parameter_names()) <= set(
+        tomllib.loads(calibrate.fitted_file().read_text())["values"]
+    )
+    shipped = tomllib.loads(calibrate.fitted_file().read_text())["values"]
+    with pytest.raises(InputError, match=re.escape("a value here or in fitted.toml")):
+        build_parameter_table(rows, {})
+    with pytest.raises(InputError, match=re.escape("fitted.toml: detection_base = 5.0")):
+        build_parameter_table(rows, {**shipped, "detection_base": 5.0})
 
 
 @pytest.mark.slow
