@@ -1,24 +1,41 @@
-"""Where runs execute: in this process, in a local process pool, or on a Dask cluster.
+"""Where runs execute (in this process, a local process pool or a Dask cluster) and the one
+runner that hands them out.
 
-All three are ``concurrent.futures.Executor`` objects (Dask's through ``Client.get_executor``), so
-the sweep driver submits chunks and waits on futures the same way whichever one it is given.
-Workers are told how many numba threads to use: one per worker when processes already fill the
-cores, so two workers on two cores do not fight over them.
+All three executors are ``concurrent.futures.Executor`` objects (Dask's through
+``Client.get_executor``), opened by :func:`open_executor` as an :class:`ExecutorInfo`. Workers
+are told how many numba threads to use: one per worker when processes already fill the cores, so
+two workers on two cores do not fight over them.
+
+:func:`run_many` (and :func:`run_all`, for a list of results) is how sweeps, comparisons,
+calibration, attribution and the wargame outlook run many independent tasks on any of them::
+
+    with open_executor(workers, dask) as info:
+        results = run_all(measure, tasks, info, progress=Progress("check", show=True))
+
+It hands out guided chunks (large first, smaller towards the end so no worker idles at the
+tail), keeps at most two chunks per worker in flight, and yields each chunk as a :class:`Batch`
+when it finishes. ``fn`` runs in the workers: it must be picklable (a module-level function, or
+a ``functools.partial`` of one) and so must the tasks and results, except on the serial
+executor. Results do not depend on the executor, so neither do the bytes a sweep writes.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from tqdm import tqdm
 
 from chipwar.world.errors import InputError
 
@@ -173,3 +190,171 @@ def _dask_executor(address: str, workers: int | None) -> Iterator[ExecutorInfo]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+# --- the runner -----------------------------------------------------------------------------------
+MAX_CHUNK = 16
+
+
+def chunk_size(remaining: int, workers: int) -> int:
+    """Guided chunking: about a quarter of each worker's share of what is left, at most 16."""
+    if workers <= 1:
+        return 1
+    return max(1, min(MAX_CHUNK, math.ceil(remaining / (4 * workers))))
+
+
+def call_chunk[T, R](fn: Callable[[T], R], tasks: Sequence[T], threads: int | None) -> list[R]:
+    """Worker side: cap numba's threads as the executor asks, then ``fn`` on each task in turn."""
+    if threads:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    return [fn(task) for task in tasks]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress bar over tasks (tqdm on stderr); ``show=None``: only on a terminal."""
+
+    desc: str = ""
+    unit: str = "run"
+    show: bool | None = False
+    total: int | None = None  # default: initial + the number of tasks
+    initial: int = 0  # done before (a resumed sweep)
+    leave: bool = True
+
+    def bar(self, tasks: int) -> tqdm:
+        hidden = self.show is False or (self.show is None and not sys.stderr.isatty())
+        return tqdm(
+            total=self.initial + tasks if self.total is None else self.total,
+            initial=self.initial,
+            desc=self.desc,
+            unit=self.unit,
+            disable=hidden,
+            leave=self.leave,
+            dynamic_ncols=True,
+        )
+
+
+@dataclass(frozen=True)
+class Batch[T, R]:
+    """Tasks handed out together (``tasks[start:start + len]`` of the list) and their outcome:
+    one result per task, in order, or the error that lost the whole batch (a worker that died,
+    a task that raised, a broken pool that refused it)."""
+
+    start: int
+    tasks: tuple[T, ...]
+    results: list[R] | None
+    error: BaseException | None = None
+
+
+class Runner[T, R]:
+    """Runs ``fn`` over ``tasks`` on an executor; iterate to get each :class:`Batch` as it ends.
+
+    :meth:`stop` hands out nothing more (the batches in flight still arrive); :meth:`close` also
+    cancels what has not started. A pool that refuses new work (it broke) ends the hand-out with
+    one failed batch holding every task not handed out.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[T], R],
+        tasks: Sequence[T],
+        info: ExecutorInfo,
+        progress: Progress | None = None,
+    ) -> None:
+        self.fn, self.info = fn, info
+        self.tasks = list(tasks)
+        self.bar = (progress or Progress()).bar(len(self.tasks))
+        self._pending: deque[int] = deque(range(len(self.tasks)))
+        self._in_flight: dict[Future, tuple[int, int]] = {}
+        self._iterator = self._run()
+
+    def __iter__(self) -> Iterator[Batch[T, R]]:
+        return self._iterator
+
+    def stop(self) -> int:
+        """Hand out no more tasks; returns how many were never handed out."""
+        count = len(self._pending)
+        self._pending.clear()
+        return count
+
+    def close(self) -> None:
+        """Stop, cancel the batches not started, close the progress bar."""
+        self._iterator.close()
+        self.bar.close()  # also when the iteration never started
+
+    def _batch(self, start: int, size: int, **outcome: Any) -> Batch[T, R]:
+        return Batch(start, tuple(self.tasks[start : start + size]), **outcome)
+
+    def _run(self) -> Iterator[Batch[T, R]]:
+        info, pending, in_flight = self.info, self._pending, self._in_flight
+        most = 1 if info.workers <= 1 else 2 * info.workers
+        try:
+            while pending or in_flight:
+                while pending and len(in_flight) < most:
+                    size = min(chunk_size(len(pending), info.workers), len(pending))
+                    start = pending[0]
+                    try:
+                        future = info.executor.submit(
+                            call_chunk, self.fn, self.tasks[start : start + size], info.threads
+                        )
+                    except RuntimeError as err:  # a broken pool refuses new work
+                        left = self.stop()
+                        yield self._batch(start, left, results=None, error=err)
+                        break
+                    for _ in range(size):
+                        pending.popleft()
+                    in_flight[future] = (start, size)
+                if not in_flight:
+                    break
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    start, size = in_flight.pop(future)
+                    try:
+                        results = future.result()
+                    except Exception as err:
+                        yield self._batch(start, size, results=None, error=err)
+                        continue
+                    self.bar.update(size)
+                    yield self._batch(start, size, results=results)
+        finally:
+            for future in in_flight:
+                future.cancel()
+            self.bar.close()
+
+
+def run_many[T, R](
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    info: ExecutorInfo,
+    progress: Progress | None = None,
+) -> Runner[T, R]:
+    """A :class:`Runner` of ``fn`` over ``tasks`` on ``info``'s executor (iterate it)."""
+    return Runner(fn, tasks, info, progress)
+
+
+def run_all[T, R](
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    info: ExecutorInfo,
+    progress: Progress | None = None,
+) -> list[R]:
+    """``[fn(task) for task in tasks]`` on the executor, in the tasks' order; the first error
+    stops the hand-out and is raised."""
+    results: list[Any] = [None] * len(tasks)
+    runner = run_many(fn, tasks, info, progress)
+    try:
+        for batch in runner:
+            if batch.error is not None:
+                raise batch.error
+            assert batch.results is not None
+            results[batch.start : batch.start + len(batch.tasks)] = batch.results
+    finally:
+        runner.close()
+    return results
+
+
+def serial() -> ExecutorInfo:
+    """This process, one task at a time (what :func:`open_executor` gives for one worker)."""
+    return ExecutorInfo(SerialExecutor(), 1, "serial", None)

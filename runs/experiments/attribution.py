@@ -8,10 +8,12 @@ seeds). The increments are each family's contribution along that path.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from chipwar.runs.core.executors import ExecutorInfo, run_all, serial
 from chipwar.runs.core.single_run import run_scenario
 from chipwar.world.scenario import Scenario, load_scenario, with_overrides
 
@@ -24,33 +26,45 @@ LEVER_FAMILIES: dict[str, tuple[str, ...]] = {
     "US stack promotion": ("us.stack_promotion",),
 }
 MEASURE_AT = "2028-12"
+MEASURED = ("compute_gap", "lead_months", "countries_official_cn")
 
 
-def _measure(scenario: Scenario, seeds: Sequence[int]) -> dict[str, float]:
-    gaps, leads, cn_official = [], [], []
-    for seed in seeds:
-        series = run_scenario(scenario, seed, until=MEASURE_AT).series
-        last = series.iloc[-1]
-        gaps.append(last["compute_gap"])
-        leads.append(last["lead_months"])
-        cn_official.append(last["countries_official_cn"])
-    return {
-        "compute_gap": float(np.mean(gaps)),
-        "lead_months": float(np.mean(leads)),
-        "countries_official_cn": float(np.mean(cn_official)),
-    }
+@dataclass(frozen=True)
+class StepRun:
+    """One seed of one step along the path."""
+
+    scenario: Scenario
+    seed: int
 
 
-def family_path(seeds: Sequence[int] = (0, 1, 2), scale: int | None = 1000) -> pd.DataFrame:
-    """One row per step from porous to loopholes-closed, with each family's contribution."""
+def measure(task: StepRun) -> dict[str, float]:
+    """The measured metrics at MEASURE_AT of one run (runs in the runner's workers)."""
+    last = run_scenario(task.scenario, task.seed, until=MEASURE_AT).series.iloc[-1]
+    return {name: float(last[name]) for name in MEASURED}
+
+
+def family_path(
+    seeds: Sequence[int] = (0, 1, 2),
+    scale: int | None = 1000,
+    info: ExecutorInfo | None = None,
+) -> pd.DataFrame:
+    """One row per step from porous to loopholes-closed, with each family's contribution.
+
+    ``info``: where the runs execute (runs/core/executors.py); this process if None.
+    """
     porous, closed = load_scenario("porous"), load_scenario("loopholes-closed")
     settings: dict[str, float] = {} if scale is None else {"scale": scale}
-    rows = [{"step": "porous", **_measure(with_overrides(porous, settings), seeds)}]
+    steps = [("porous", with_overrides(porous, settings))]
     for family, keys in LEVER_FAMILIES.items():
         settings.update({key: closed.levers.get(key) for key in keys})
-        scenario = with_overrides(porous, settings, source="attribution")
-        rows.append({"step": f"+ {family}", **_measure(scenario, seeds)})
+        steps.append((f"+ {family}", with_overrides(porous, settings, source="attribution")))
+    tasks = [StepRun(scenario, seed) for _step, scenario in steps for seed in seeds]
+    measured = run_all(measure, tasks, info or serial())
+    rows = []
+    for i, (step, _scenario) in enumerate(steps):
+        runs = measured[i * len(seeds) : (i + 1) * len(seeds)]
+        rows.append({"step": step, **{m: float(np.mean([r[m] for r in runs])) for m in MEASURED}})
     path = pd.DataFrame(rows)
-    for column in ("compute_gap", "lead_months", "countries_official_cn"):
+    for column in MEASURED:
         path[f"{column}_change"] = path[column].diff().fillna(0.0)
     return path
