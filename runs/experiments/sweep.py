@@ -1,36 +1,32 @@
 """`chipwar sweep`: run every run of an experiment on any executor, into a resumable store.
 
-The driver hands workers chunks of runs (large first, smaller towards the end so no worker idles
-at the tail); each worker runs its chunk, writes each run's files itself (series first, its row
-last) and returns only small outcomes. A run that raises is recorded as failed with its error
-text and the sweep goes on. Because a run's row file is written last and atomically, the set of
-row files is exactly the set of finished runs: ``--resume`` runs the others, and since every run
-is fully determined by its scenario and seed, the resumed store equals an uninterrupted one.
+The runner (runs/core/executors.py) hands workers chunks of runs; each worker runs its chunk,
+writes each run's files itself (series first, its row last) and returns only small outcomes. A
+run that raises is recorded as failed with its error text and the sweep goes on. Because a
+run's row file is written last and atomically, the set of row files is exactly the set of
+finished runs: ``--resume`` runs the others, and since every run is fully determined by its
+scenario and seed, the resumed store equals an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
-from chipwar.runs.core.executors import ExecutorInfo
+from chipwar.runs.core.executors import ExecutorInfo, Progress, run_many
 from chipwar.runs.core.single_run import run_scenario
 from chipwar.runs.experiments import store
 from chipwar.runs.experiments.spec import SCENARIO_FACTOR, Plan, metric_column, point_assignments
 from chipwar.world.errors import OutputError
 from chipwar.world.scenario import Scenario, with_overrides
 
-MAX_CHUNK = 16
 ERROR_CHARS = 2000
 
 
@@ -48,8 +44,8 @@ class RunTask:
 
 
 @dataclass(frozen=True)
-class ChunkJob:
-    """A chunk of runs and everything a worker needs to run and store them (small to send)."""
+class SweepJob:
+    """Everything a worker needs to run and store any run of the sweep (small to send)."""
 
     out: str
     scenarios: dict[str, Scenario]
@@ -58,8 +54,6 @@ class ChunkJob:
     metrics: tuple[str, ...]
     countries: bool
     schema: Any  # pyarrow Schema of the runs table
-    runs: tuple[RunTask, ...]
-    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,16 +63,7 @@ class Outcome:
     error: str = ""
 
 
-def run_chunk(job: ChunkJob) -> list[Outcome]:
-    """Worker entry point: run and store each run of the chunk."""
-    if job.threads:
-        import numba
-
-        numba.set_num_threads(min(job.threads, numba.config.NUMBA_NUM_THREADS))
-    return [execute_run(job, task) for task in job.runs]
-
-
-def execute_run(job: ChunkJob, task: RunTask) -> Outcome:
+def execute_run(job: SweepJob, task: RunTask) -> Outcome:
     """Run one task; write its series (and countries) and then its row, each atomically."""
     out = Path(job.out)
     row: dict[str, Any] = {
@@ -163,13 +148,6 @@ def _tasks(plan: Plan, run_ids: list[int]) -> list[RunTask]:
     return tasks
 
 
-def chunk_size(remaining: int, workers: int) -> int:
-    """Guided chunking: about a quarter of each worker's share of what is left, at most 16."""
-    if workers <= 1:
-        return 1
-    return max(1, min(MAX_CHUNK, math.ceil(remaining / (4 * workers))))
-
-
 def run_sweep(
     plan: Plan,
     out: Path,
@@ -185,72 +163,39 @@ def run_sweep(
     schema = store.runs_schema(plan)
     todo = [int(r) for r in plan.runs["run_id"] if int(r) not in done]
     report = SweepReport(total=len(plan.runs), done_before=len(done), executor=info.label)
-    job_base = {
-        "out": str(out.resolve()),
-        "scenarios": plan.scenarios,
-        "horizon": plan.horizon,
-        "dates": tuple(plan.dates),
-        "metrics": tuple(plan.spec.outputs.metrics),
-        "countries": plan.spec.outputs.countries,
-        "schema": schema,
-        "threads": info.threads,
-    }
-    pending = deque(_tasks(plan, todo))
-    in_flight: dict[Future, int] = {}
-    max_in_flight = 1 if info.workers <= 1 else 2 * info.workers
-    bar = tqdm(
-        total=report.total,
-        initial=report.done_before,
-        desc=plan.spec.name,
-        unit="run",
-        disable=progress is False or (progress is None and not sys.stderr.isatty()),
-        dynamic_ncols=True,
+    job = SweepJob(
+        out=str(out.resolve()),
+        scenarios=plan.scenarios,
+        horizon=plan.horizon,
+        dates=tuple(plan.dates),
+        metrics=tuple(plan.spec.outputs.metrics),
+        countries=plan.spec.outputs.countries,
+        schema=schema,
     )
-    broken = False
+    bar = Progress(
+        plan.spec.name, "run", show=progress, total=report.total, initial=report.done_before
+    )
+    runner = run_many(partial(execute_run, job), _tasks(plan, todo), info, bar)
     storage_error: OutputError | None = None
     try:
-        while pending or in_flight:
-            while pending and not broken and len(in_flight) < max_in_flight:
-                size = chunk_size(len(pending), info.workers)
-                chunk = tuple(pending.popleft() for _ in range(min(size, len(pending))))
-                try:
-                    future = info.executor.submit(run_chunk, ChunkJob(runs=chunk, **job_base))
-                except RuntimeError as err:  # a broken pool refuses new work
-                    report.errors.append(f"{type(err).__name__}: {err}")
-                    report.unfinished += len(chunk) + len(pending)
-                    pending.clear()
-                    broken = True
-                    break
-                in_flight[future] = len(chunk)
-            if not in_flight:
-                break
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in finished:
-                size = in_flight.pop(future)
-                try:
-                    outcomes = future.result()
-                except Exception as err:  # a worker died or could not store: redo on --resume
-                    report.unfinished += size
-                    report.errors.append(f"{type(err).__name__}: {err}")
-                    if isinstance(err, OutputError) and storage_error is None:
-                        # A full disk fails every run after it: stop handing out work.
-                        storage_error = err
-                        report.unfinished += len(pending)
-                        pending.clear()
-                        broken = True
-                    continue
-                report.ran += len(outcomes)
-                report.failed += sum(not o.ok for o in outcomes)
-                bar.update(len(outcomes))
-                bar.set_postfix(failed=report.failed, refresh=False)
-                if on_chunk:
-                    on_chunk(outcomes)
-    except KeyboardInterrupt:
-        for future in in_flight:
-            future.cancel()
-        raise
+        for batch in runner:
+            if batch.error is not None:  # a worker died or could not store: redo on --resume
+                err = batch.error
+                report.unfinished += len(batch.tasks)
+                report.errors.append(f"{type(err).__name__}: {err}")
+                if isinstance(err, OutputError) and storage_error is None:
+                    # A full disk fails every run after it: stop handing out work.
+                    storage_error = err
+                    report.unfinished += runner.stop()
+                continue
+            outcomes = batch.results or []
+            report.ran += len(outcomes)
+            report.failed += sum(not o.ok for o in outcomes)
+            runner.bar.set_postfix(failed=report.failed, refresh=False)
+            if on_chunk:
+                on_chunk(outcomes)
     finally:
-        bar.close()
+        runner.close()  # on Ctrl-C too: what has not started is cancelled
         report.seconds = time.perf_counter() - started
         try:
             store.consolidate(out, schema)

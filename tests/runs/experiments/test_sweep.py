@@ -18,9 +18,9 @@ from reliability import tally
 from sweep_helpers import store_files, tiny_plan, write_spec
 
 from chipwar.runs.cli.main import main
-from chipwar.runs.core.executors import ExecutorInfo, SerialExecutor, open_executor
+from chipwar.runs.core.executors import ExecutorInfo, SerialExecutor, chunk_size, open_executor
 from chipwar.runs.experiments import store, sweep
-from chipwar.runs.experiments.sweep import chunk_size, run_sweep
+from chipwar.runs.experiments.sweep import run_sweep
 from chipwar.world.errors import InputError
 from chipwar.world.reporters import COUNTRY_COLUMNS, MODEL_COLUMNS
 
