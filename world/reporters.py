@@ -1,7 +1,8 @@
 """What a run records, declared once: model-level series and the per-country table.
 
-The column names are part of the output contract (DESIGN.md §3); every model column is documented
-here with its unit, and both the DataCollector and the run directory are built from these lists.
+The column names are a contract with everything that reads a run folder (tables, sweeps, replays,
+analyses); every model column is documented here with its unit, and both the DataCollector and
+the run directory are built from these lists.
 """
 
 from __future__ import annotations

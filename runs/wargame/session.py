@@ -1,6 +1,6 @@
 """Wargame sessions: an event-sourced log of moves, replayed into a live model.
 
-Why event sourcing (DESIGN.md §2): a session file holds only the scenario (fully resolved), the
+Why event sourcing: a session file holds only the scenario (fully resolved), the
 seed and the ordered moves of every turn, so resume, undo and fork are all "replay the log", and
 the same log gives the same outcome bit for bit. Bot moves are written into the log like human
 moves, so a replay never re-runs a bot. The file is plain JSON with a schema version, validated
