@@ -8,10 +8,11 @@ from pathlib import Path
 
 from chipwar.runs.core import run_folder
 from chipwar.runs.core.atomic import write_text_atomic
+from chipwar.runs.core.replays import write_replay
 from chipwar.runs.core.single_run import prepare_out_dir, run_scenario
 from chipwar.runs.core.tables import summary_markdown, summary_table
 from chipwar.viz.plots import plot_metric, plot_region_shares
-from chipwar.viz.replay import render_replay
+from chipwar.viz.replay import ReplayOptions
 from chipwar.world.scenario import load_scenario, with_overrides
 
 DEMO_PRESETS = ("loopholes-closed", "porous")
@@ -60,8 +61,11 @@ def run_demo(out: Path, seed: int = 0, scale: int | None = None) -> Path:
     print(table)
     # Side-by-side replay for talks: 720p MP4, one frame per month at 3 months a second.
     print("\nrendering the side-by-side replay ...", flush=True)
-    replay = render_replay(
-        [out / name for name in DEMO_PRESETS], out / "replay.mp4", progress=sys.stderr.isatty()
+    replay = write_replay(
+        [out / name for name in DEMO_PRESETS],
+        out / "replay.mp4",
+        ReplayOptions.make(),
+        progress=sys.stderr.isatty(),
     )
     print(
         f"\nwrote {out}/: comparison.md, "

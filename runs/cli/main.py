@@ -394,19 +394,14 @@ def _replay_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from chipwar.viz.replay import render_replay
+    from chipwar.runs.core.replays import write_replay
+    from chipwar.viz.replay import ReplayOptions
 
-    result = render_replay(
-        args.runs,
-        args.out,
-        fps=args.fps,
-        size=args.size,
-        theme=args.theme,
-        hold_last=args.hold_last,
-        every=args.every,
-        color=args.color,
-        frame=args.frame,
-        progress=sys.stderr.isatty(),
+    options = ReplayOptions.make(
+        args.fps, args.size, args.theme, args.hold_last, args.every, args.color
+    )
+    result = write_replay(
+        args.runs, args.out, options, frame=args.frame, progress=sys.stderr.isatty()
     )
     what = "one still" if args.frame else f"{result.frames} frames"
     print(f"wrote {result.path} ({what}, {result.bytes / 1e6:.1f} MB) in {result.seconds:.1f} s")

@@ -13,20 +13,23 @@ import imageio_ffmpeg
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_rgba
 from PIL import Image
 
 from chipwar.runs.cli.main import main
-from chipwar.viz.captions import (
-    GIVE_WAY_S,
-    CaptionFeed,
-    caption_schedule,
-    reading_seconds,
-    step_captions,
+from chipwar.runs.core import run_folder
+from chipwar.runs.core.replays import write_replay
+from chipwar.viz.replay import (
+    THEMES,
+    Replay,
+    ReplayFigure,
+    ReplayOptions,
+    frame_months,
+    read_track,
 )
-from chipwar.viz.replay import ReplayFigure, ReplayOptions, frame_months, read_track
-from chipwar.viz.worldmap import equal_earth, map_geometry
 from chipwar.world.calendar import format_month, parse_month
 from chipwar.world.countries import load_countries
+from chipwar.world.stacks import STACK_CN, STACK_NONE, STACK_US
 
 TINY = "320x180"
 
@@ -77,75 +80,16 @@ def fake_run(tmp_path):
     return write_fake_run(tmp_path / "fake")
 
 
+def _track(path, table=None):
+    """A run folder as the command line reads it, arranged for drawing."""
+    return read_track(run_folder.read(path, optional=("summary.json",)), table or load_countries())
+
+
 def _figure(*paths, **options):
     table = load_countries()
-    tracks = [read_track(p, table) for p in paths]
+    tracks = [_track(p, table) for p in paths]
     opts = ReplayOptions.make(size=TINY, **options)
     return ReplayFigure(tracks, opts, frame_months(tracks, opts.every))
-
-
-# --- map and captions ---------------------------------------------------------------------------
-
-
-def test_every_country_is_a_polygon_or_a_marker():
-    table = load_countries()
-    geometry = map_geometry()
-    drawn = set(geometry.ring_country[geometry.ring_country >= 0]) | set(geometry.marker_country)
-    assert drawn == set(range(len(table)))
-    assert table.index("XKX") in set(geometry.ring_country)  # Kosovo's "-99" polygon is keyed
-    assert table.index("SGP") in set(geometry.marker_country)  # no polygon at 1:110m
-
-
-def test_equal_earth_is_symmetric_and_bounded():
-    x, y = equal_earth(np.array([-180.0, 0.0, 180.0, 30.0]), np.array([0.0, 0.0, 0.0, -45.0]))
-    assert x[1] == 0 and y[1] == 0 and x[0] == pytest.approx(-x[2])
-    _, pole = equal_earth(np.array([0.0]), np.array([90.0]))
-    # Šavrič et al. (2018): half-width 2.7066 and half-height 1.3174 on the unit sphere (2.05:1).
-    assert x[2] == pytest.approx(2.7066, abs=1e-4) and pole[0] == pytest.approx(1.3174, abs=1e-4)
-    assert y[3] < 0 < x[3]
-
-
-def test_flips_and_busts_are_merged_biggest_country_first():
-    names = {"IND": "India", "LSO": "Lesotho", "SGP": "Singapore", "THA": "Thailand"}
-    population = {"IND": 1_400_000_000, "LSO": 2_000_000}
-    events = [
-        {"date": "2027-03", "kind": "stack_flip", "country": "LSO", "after": "cn"},
-        {"date": "2027-03", "kind": "stack_flip", "country": "IND", "after": "cn"},
-        {"date": "2027-03", "kind": "bust", "country": "SGP", "seized_h100e": 4000.0},
-        {"date": "2027-03", "kind": "bust", "country": "THA", "seized_h100e": 8000.0},
-        {"date": "2027-03", "kind": "policy", "text": "New rule", "origin": "timeline"},
-    ]
-    captions = step_captions(events, names, population)
-    assert [c.kind for c in captions] == ["policy", "flip_cn", "bust"]
-    assert captions[1].text == "Switch to the Chinese stack: India, Lesotho"
-    assert captions[2].text == "2 smuggling rings busted in Singapore, Thailand: 12k H100e seized"
-
-
-def test_captions_stay_up_long_enough_to_read_and_policies_are_not_lost():
-    fps = 4
-    frames = []
-    for month in range(40):  # a flip every month, a policy every 5th month
-        date = format_month(24300 + month)
-        events = [{"date": date, "kind": "stack_flip", "country": "IND", "after": "cn"}]
-        if month % 5 == 0:
-            events.append({"date": events[0]["date"], "kind": "policy", "text": f"Rule {month}"})
-        frames.append(events)
-    schedule = caption_schedule(frames, {}, {}, slots=2, fps=fps)
-    feed = CaptionFeed(2, fps)
-    shown: dict[tuple, list[int]] = {}
-    for frame, slots in enumerate(schedule):
-        for slot, caption in enumerate(slots):
-            if caption is not None:
-                shown.setdefault((slot, caption), []).append(frame)
-    for (_, caption), seen in shown.items():
-        if seen[-1] < len(schedule) - 1:  # not cut off by the end of the video
-            # Policies stay up for their reading time; a flip may give way to a policy sooner.
-            needed = reading_seconds(caption) if caption.kind == "policy" else GIVE_WAY_S
-            assert len(seen) >= feed.frames(needed), caption
-    policies = {c.text for (_, c) in shown if c.kind == "policy"}
-    # Every policy that arrived with time left to show it was shown (Rule 35 may wait for a slot
-    # past the end of the video).
-    assert {f"Rule {m}" for m in range(0, 35, 5)} <= policies
 
 
 # --- frames -------------------------------------------------------------------------------------
@@ -168,6 +112,35 @@ def test_redrawing_only_what_changes_gives_the_same_pixels_as_a_fresh_figure(tmp
         stepped = figure.render_rgb(index)
     fresh = _figure(a, b, theme="dark", color="official").render_rgb(len(figure.months) - 1)
     assert np.array_equal(stepped, fresh)
+
+
+def test_official_stacks_use_the_world_encoding_and_their_theme_colours(fake_run):
+    table = load_countries()
+    track = _track(fake_run, table)
+    last = len(track.months) - 1
+    # write_fake_run: share = (j % 10) / 10 at the last month; cn above 0.6, us below 0.1.
+    codes = {j % 10: int(track.official[last, j]) for j in range(20)}
+    assert codes[0] == STACK_US and codes[5] == STACK_NONE and codes[9] == STACK_CN
+    figure = _figure(fake_run, color="official")
+    rgba = figure.country_colours(track, int(track.months[last]))
+    theme = THEMES["light"]
+    for j, colour in ((0, theme.us), (5, theme.hedged), (9, theme.cn)):
+        assert tuple(rgba[j]) == to_rgba(colour), j
+
+
+def test_a_failed_encoding_leaves_the_old_file_and_no_temporary(fake_run, tmp_path, monkeypatch):
+    out = tmp_path / "replay.gif"
+    out.write_bytes(b"the previous replay")
+
+    def half_then_fail(self, path, progress=False):
+        path.write_bytes(b"GIF89a half a file")
+        raise RuntimeError("encoder died")
+
+    monkeypatch.setattr(Replay, "write", half_then_fail)
+    with pytest.raises(RuntimeError, match="encoder died"):
+        write_replay([fake_run], out, ReplayOptions.make(size=TINY))
+    assert out.read_bytes() == b"the previous replay"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake", "replay.gif"]
 
 
 def test_still_png_and_gif_from_the_command_line(fake_run, tmp_path, capsys):

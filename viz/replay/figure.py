@@ -1,30 +1,20 @@
-"""Animated replays for talks: a world map of AI-stack adoption over time, with the race beside it.
-
-``chipwar replay DIR [DIR2] --out FILE.mp4|FILE.gif`` (or ``--frame YYYY-MM --out FILE.png``).
+"""The replay's figure: layout, map recolouring, side panels and captions, drawn frame by frame.
 
 Why it is built this way: the figure (map polygons, panels, legend, titles) is built once; each
 frame only recolours the map's PolyCollection, moves the panel cursors and swaps a few texts, and
-the Agg canvas redraws just the screen regions that changed (blitting) before its RGBA buffer goes
-to ffmpeg (H.264 through imageio-ffmpeg's bundled binary) or Pillow (GIF, PNG). The layout is
-designed in inches on a 7.2-inch-tall canvas and the pixel size only sets the dpi, so 720p and
-1080p look the same.
+the Agg canvas redraws just the screen regions that changed (blitting). The layout is designed
+in inches on a 7.2-inch-tall canvas and the pixel size only sets the dpi, so 720p and 1080p look
+the same.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import re
-import tempfile
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgba, to_rgba_array
@@ -33,366 +23,16 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from matplotlib.transforms import Bbox
-from tqdm import tqdm
 
 from chipwar.viz.captions import MONTHS, Caption, caption_schedule, month_label
+from chipwar.viz.replay.data import RunTrack, frame_events
+from chipwar.viz.replay.options import THEMES, ReplayOptions
+from chipwar.viz.replay.panels import PANELS, Panel, fmt_h100e, fmt_people, nice_locator
 from chipwar.viz.worldmap import ATTRIBUTION, map_geometry
-from chipwar.world.calendar import format_month, parse_month
-from chipwar.world.countries import CountryTable, load_countries
-from chipwar.world.errors import InputError
+from chipwar.world.countries import load_countries
+from chipwar.world.stacks import STACK_CODES, STACK_NAMES
 
-#: What a replay reads from a run directory (``summary.json`` is not needed).
-RUN_FILES = ("scenario.toml", "series.parquet", "countries.parquet", "events.jsonl", "meta.json")
-SERIES_COLUMNS = ("date", "compute_gap", "lead_months", "smuggled_h100e_cum")
-COUNTRY_COLUMNS = ("date", "iso_a3", "official_stack", "cn_share")
-STACK_CODES = {"us": 0, "hedged": 1, "cn": 2}
-
-COLOR_MODES = ("share", "official")
 HEIGHT_IN = 7.2  # the canvas is always 7.2 inches tall; --size sets the dpi
-MIN_ASPECT, MAX_ASPECT = 1.6, 2.4  # 16:10 to 21:9
-MIN_SIDE, MAX_SIDE = 128, 4320
-
-
-@dataclass(frozen=True)
-class Theme:
-    """Colours for one background.
-
-    Why these: the share ramps (yellow to dark red on light, dark purple to pale yellow on dark)
-    change lightness monotonically (CIELAB L* 97 to 18, and 21 to 92), so they read without hue
-    vision; the stack colours are the Okabe-Ito blue and vermillion, told apart by viewers with
-    red-green colour blindness.
-    """
-
-    name: str
-    bg: str
-    fg: str
-    muted: str
-    ocean: str
-    no_data: str
-    border: str
-    grid: str
-    share_colors: tuple[str, ...]
-    us: str
-    hedged: str
-    cn: str
-    runs: tuple[str, str]
-    runs_official: tuple[str, str]  # not the stack colours, so a line never reads as "US"
-    policy: str
-    bust: str
-
-
-THEMES = {
-    "light": Theme(
-        name="light",
-        bg="#FFFFFF",
-        fg="#1B1B1B",
-        muted="#5C5C5C",
-        ocean="#DCE6EE",
-        no_data="#B9B9B9",
-        border="#FFFFFF",
-        grid="#E3E3E3",
-        share_colors=("#FFF7BC", "#FEC44F", "#FB8C3C", "#E2401C", "#A50026", "#5E0019"),
-        us="#0072B2",
-        hedged="#D9D2BF",
-        cn="#D55E00",
-        runs=("#0072B2", "#D55E00"),
-        runs_official=("#009E73", "#CC79A7"),
-        policy="#6A3D9A",
-        bust="#B8860B",
-    ),
-    "dark": Theme(
-        name="dark",
-        bg="#121417",
-        fg="#F2F2F2",
-        muted="#A9ADB3",
-        ocean="#1F2A36",
-        no_data="#4A4F57",
-        border="#121417",
-        grid="#2C3138",
-        share_colors=("#3B2A5C", "#6A2C70", "#A83B63", "#DE5A3C", "#F89A2A", "#FCE97C"),
-        us="#3A9BDC",
-        hedged="#8A857A",
-        cn="#E8702A",
-        runs=("#56B4E9", "#E69F00"),
-        runs_official=("#2BC29A", "#E394C6"),
-        policy="#C9A8E8",
-        bust="#E6C35C",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class ReplayOptions:
-    """Validated rendering options (every bad value is an InputError naming the flag)."""
-
-    fps: int = 3
-    size: tuple[int, int] = (1280, 720)
-    theme: str = "light"
-    hold_last: float = 3.0
-    every: int = 1
-    color: str = "share"
-
-    @classmethod
-    def make(
-        cls,
-        fps: int = 3,
-        size: str | tuple[int, int] = "1280x720",
-        theme: str = "light",
-        hold_last: float = 3.0,
-        every: int = 1,
-        color: str = "share",
-    ) -> ReplayOptions:
-        if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 60:
-            raise InputError("--fps", "fps", fps, "a whole number of frames per second, 1-60")
-        if theme not in THEMES:
-            raise InputError("--theme", "theme", theme, "one of " + ", ".join(THEMES))
-        if color not in COLOR_MODES:
-            raise InputError("--color", "color", color, "one of " + ", ".join(COLOR_MODES))
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise InputError("--every", "every", every, "a whole number of months >= 1")
-        if not isinstance(hold_last, int | float) or not 0 <= hold_last <= 60:
-            raise InputError("--hold-last", "hold_last", hold_last, "seconds in [0, 60]")
-        return cls(fps, parse_size(size), theme, float(hold_last), every, color)
-
-
-def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
-    """'1920x1080', '1280x720' or any 'WxH' from 16:10 to 21:9 (narrower cramps the layout)."""
-    allowed = (
-        f"1920x1080, 1280x720 or WxH in pixels ({MIN_SIDE}-{MAX_SIDE} a side, "
-        f"width/height between {MIN_ASPECT} and {MAX_ASPECT})"
-    )
-    if isinstance(size, tuple):
-        width, height = size
-    else:
-        match = re.fullmatch(r"\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*", str(size))
-        if not match:
-            raise InputError("--size", "size", size, allowed)
-        width, height = int(match.group(1)), int(match.group(2))
-    if not (MIN_SIDE <= width <= MAX_SIDE * 2 and MIN_SIDE <= height <= MAX_SIDE):
-        raise InputError("--size", "size", f"{width}x{height}", allowed)
-    if not MIN_ASPECT <= width / height <= MAX_ASPECT:
-        raise InputError("--size", "size", f"{width}x{height}", allowed)
-    return width, height
-
-
-# --- reading runs -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class RunTrack:
-    """One run's tables arranged for drawing: row = month, column = country-table row."""
-
-    path: Path
-    name: str
-    description: str
-    seed: int
-    scale: int | None
-    version: str
-    branch: int | None
-    months: np.ndarray  # month numbers, increasing by one
-    cn_share: np.ndarray  # (months, countries); NaN where the run has no row for a country
-    official: np.ndarray  # (months, countries) int8: 0 us, 1 hedged, 2 cn, -1 no data
-    gap: np.ndarray
-    lead: np.ndarray
-    smuggled: np.ndarray
-    official_cn: np.ndarray  # countries whose official stack is Chinese
-    pop_cn: np.ndarray  # people under those governments
-    events: list[dict[str, Any]] = field(repr=False)
-
-    def row_at(self, month: int) -> int:
-        """The latest row at or before ``month`` (a run that ended stays on its last month)."""
-        return int(np.searchsorted(self.months, month, side="right")) - 1
-
-
-def _bad_file(path: Path, what: str, err: Exception | str) -> InputError:
-    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return InputError(str(path), "file", path.name, f"{what} ({reason[:120]})")
-
-
-def read_track(path: str | Path, table: CountryTable) -> RunTrack:
-    """Read what a replay needs from a run directory, with one-line errors for bad input.
-
-    Reads the tables directly rather than through the scenario schema, so an old run directory
-    still replays after the model's parameter ranges change.
-    """
-    from chipwar.world.validation import read_toml
-
-    path = Path(path)
-    written_by = "a run directory written by chipwar run or chipwar demo"
-    if not path.exists():
-        raise InputError(str(path), "DIR", str(path), f"an existing folder: {written_by}")
-    if not path.is_dir():
-        raise InputError(str(path), "DIR", str(path), f"a folder, not a file: {written_by}")
-    missing = [name for name in RUN_FILES if not (path / name).is_file()]
-    if missing:
-        raise InputError(str(path), "run directory", f"no {missing[0]}", written_by)
-
-    scenario = read_toml(path / "scenario.toml")
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-        if not isinstance(meta, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as err:
-        raise _bad_file(path / "meta.json", "a JSON object written by chipwar run", err) from None
-    series = _read_parquet(path / "series.parquet", SERIES_COLUMNS)
-    countries = _read_parquet(path / "countries.parquet", COUNTRY_COLUMNS)
-    events = _read_events(path / "events.jsonl")
-    if series.empty:
-        raise InputError(str(path / "series.parquet"), "rows", 0, "at least one month")
-
-    try:
-        months = np.array([parse_month(d) for d in series["date"]], dtype=np.int64)
-    except ValueError as err:
-        raise _bad_file(path / "series.parquet", "dates as YYYY-MM", err) from None
-    if np.any(np.diff(months) != 1):
-        raise InputError(str(path / "series.parquet"), "date", "gaps", "consecutive months")
-
-    n_months, n_countries = len(months), len(table)
-    share = np.full((n_months, n_countries), np.nan)
-    official = np.full((n_months, n_countries), -1, dtype=np.int8)
-    known = countries["iso_a3"].isin(list(table.iso))
-    rows = countries[known]
-    if len(rows):
-        month_of = {format_month(int(m)): i for i, m in enumerate(months)}
-        mi = rows["date"].map(month_of)
-        keep = mi.notna().to_numpy()
-        mi = mi.to_numpy()[keep].astype(np.int64)
-        ci = np.array([table.index(iso) for iso in rows["iso_a3"].to_numpy()[keep]], dtype=int)
-        share[mi, ci] = rows["cn_share"].to_numpy(dtype=float)[keep]
-        codes = rows["official_stack"].map(STACK_CODES).fillna(-1).to_numpy()[keep]
-        official[mi, ci] = codes.astype(np.int8)
-
-    def column(name: str) -> np.ndarray:
-        if name in series:
-            return series[name].to_numpy(dtype=float)
-        return np.full(n_months, np.nan)
-
-    branch = scenario.get("branch")
-    try:
-        branch_month = parse_month(branch) if branch and scenario.get("history", True) else None
-    except ValueError:
-        branch_month = None
-    seed = meta.get("seed", 0)
-    return RunTrack(
-        path=path,
-        name=str(scenario.get("name") or meta.get("scenario") or path.name),
-        description=str(scenario.get("description") or ""),
-        seed=int(seed) if isinstance(seed, int) else 0,
-        scale=meta.get("adopters") or meta.get("scale") or scenario.get("scale"),
-        version=str(meta.get("chipwar_version", "")),
-        branch=branch_month,
-        months=months,
-        cn_share=share,
-        official=official,
-        gap=column("compute_gap"),
-        lead=column("lead_months"),
-        smuggled=column("smuggled_h100e_cum"),
-        official_cn=column("countries_official_cn"),
-        pop_cn=column("pop_cn_stack"),
-        events=events,
-    )
-
-
-def _read_parquet(path: Path, required: Sequence[str]) -> pd.DataFrame:
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as err:  # pyarrow raises its own types for junk files
-        raise _bad_file(path, "a Parquet table written by chipwar run", err) from None
-    for name in required:
-        if name not in frame.columns:
-            raise InputError(str(path), "columns", name, "a column written by chipwar run")
-    return frame
-
-
-def _read_events(path: Path) -> list[dict[str, Any]]:
-    events = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise _bad_file(path, "UTF-8 JSON lines", err) from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            event = None
-        if not isinstance(event, dict) or not isinstance(event.get("date"), str):
-            raise InputError(
-                f"{path} line {number}", "event", line, "a JSON object with a 'date' (YYYY-MM)"
-            )
-        try:
-            parse_month(event["date"])
-        except ValueError:
-            raise InputError(f"{path} line {number}", "date", event["date"], "YYYY-MM") from None
-        events.append(event)
-    return events
-
-
-def frame_months(tracks: Sequence[RunTrack], every: int) -> list[int]:
-    """Months shown, one frame each: every ``every`` months over all runs, always the last one."""
-    first = min(int(t.months[0]) for t in tracks)
-    last = max(int(t.months[-1]) for t in tracks)
-    months = list(range(first, last + 1, every))
-    if months[-1] != last:
-        months.append(last)
-    return months
-
-
-def frame_events(track: RunTrack, months: Sequence[int]) -> list[list[dict[str, Any]]]:
-    """The events each frame covers: those after the previous frame's month, up to its own."""
-    out: list[list[dict[str, Any]]] = [[] for _ in months]
-    edges = np.asarray(months)
-    for event in track.events:
-        k = int(np.searchsorted(edges, parse_month(event["date"]), side="left"))
-        if k < len(out):
-            out[k].append(event)
-    return out
-
-
-# --- the figure -----------------------------------------------------------------------------------
-
-
-def _fmt_gap(value: float) -> str:
-    return "–" if not math.isfinite(value) else f"{value:.1f}×"
-
-
-def _fmt_lead(value: float) -> str:
-    return "–" if not math.isfinite(value) else f"{value:.0f}"
-
-
-def _fmt_h100e(value: float) -> str:
-    if not math.isfinite(value):
-        return "–"
-    if value >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{value / 1e3:.0f}k"
-    return f"{value:.0f}"
-
-
-def _fmt_people(value: float) -> str:
-    if not math.isfinite(value):
-        return "–"
-    if value >= 1e9:
-        return f"{value / 1e9:.1f} bn"
-    return f"{value / 1e6:.0f} m"
-
-
-@dataclass(frozen=True)
-class _Panel:
-    column: str
-    title: str
-    short_title: str  # side by side, where two values share the title row
-    fmt: Callable[[float], str]
-    log: bool = False
-
-
-PANELS = (
-    _Panel("gap", "Compute gap, US ÷ China", "Compute, US ÷ China", _fmt_gap, log=True),
-    _Panel("lead", "US lead in AI, months", "US lead in AI, months", _fmt_lead),
-    _Panel("smuggled", "Smuggled to China, H100e", "Smuggled, H100e", _fmt_h100e),
-)
 
 
 class ReplayFigure:
@@ -467,7 +107,9 @@ class ReplayFigure:
         self.no_data = np.array(to_rgba(theme.no_data))
         official = self.options.color == "official"
         self.run_colours = theme.runs_official if official else theme.runs
-        self.stack_rgba = to_rgba_array([theme.us, theme.hedged, theme.cn])
+        by_name = {"us": theme.us, "hedged": theme.hedged, "cn": theme.cn}
+        # Indexed by the stack code (world/stacks.py), as RunTrack.official holds it.
+        self.stack_rgba = to_rgba_array([by_name[STACK_NAMES[code]] for code in STACK_CODES])
 
     def country_colours(self, track: RunTrack, month: int) -> np.ndarray:
         """RGBA per country-table row, plus one last row (index -1) for 'no data'."""
@@ -673,7 +315,7 @@ class ReplayFigure:
             body.set_text(self._fit(caption.text, width, size))
 
     # -- panels
-    def _add_panel(self, rect: tuple[float, ...], panel: _Panel) -> dict:
+    def _add_panel(self, rect: tuple[float, ...], panel: Panel) -> dict:
         theme = self.theme
         ax = self.fig.add_axes(rect)
         ax.set_facecolor(theme.bg)
@@ -695,9 +337,9 @@ class ReplayFigure:
             ax.text(first + 1, 1.0, "parity", fontsize=9, color=theme.muted, va="bottom")
         else:
             ax.set_ylim(0, max(hi, 1.0) * 1.18)
-            ax.yaxis.set_major_locator(_nice_locator(max(hi, 1.0)))
+            ax.yaxis.set_major_locator(nice_locator(max(hi, 1.0)))
             if panel.column == "smuggled":
-                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt_h100e(v)))
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_h100e(v)))
         years = [m for m in range(first, last + 1) if m % 12 == 0]
         if len(years) > 4:
             years = [m for m in years if (m // 12) % 2 == 0]
@@ -885,7 +527,7 @@ class ReplayFigure:
                 ended = " (run ended)" if month > track.months[-1] else ""
                 stats.set_text(
                     f"Official Chinese stack{ended}\n{count} countries\n"
-                    f"{_fmt_people(track.pop_cn[row])} people"
+                    f"{fmt_people(track.pop_cn[row])} people"
                 )
             else:
                 stats.set_text("")
@@ -996,201 +638,3 @@ class _Zone:
 
 def _inches_bbox(x0: float, y0: float, x1: float, y1: float, dpi: float) -> Bbox:
     return Bbox.from_extents(x0 * dpi, y0 * dpi, x1 * dpi, y1 * dpi)
-
-
-def _nice_locator(hi: float) -> FixedLocator:
-    """Three or four round ticks from 0 up to about ``hi``."""
-    raw = hi / 3
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return FixedLocator(list(np.arange(0, hi * 1.18 + 1e-9, step)))
-
-
-# --- writing ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    """What was written: the file, its frames, the render time and its size."""
-
-    path: Path
-    frames: int
-    seconds: float
-    bytes: int
-
-
-def _check_out(out: Path, frame: str | None) -> str:
-    suffix = out.suffix.lower()
-    if frame is not None and suffix != ".png":
-        raise InputError("--out", "out", str(out), "a .png file when --frame is given")
-    if frame is None and suffix not in (".mp4", ".gif"):
-        allowed = "a file ending in .mp4 or .gif (or .png with --frame YYYY-MM)"
-        raise InputError("--out", "out", str(out), allowed)
-    if out.is_dir():
-        raise InputError("--out", "out", str(out), "a file path (this is a folder)")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError("--out", "out", str(out), "a path in an existing folder")
-    if not os.access(parent, os.W_OK):
-        raise InputError("--out", "out", str(out), "a path in a writable folder")
-    return suffix
-
-
-def _atomic_target(out: Path) -> Path:
-    """A temporary name beside ``out`` with the same extension (ffmpeg picks the format by it)."""
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
-    return Path(tmp)
-
-
-def _write_mp4(frames: Callable[[], Any], path: Path, size: tuple[int, int], fps: int) -> None:
-    import imageio_ffmpeg
-
-    writer = imageio_ffmpeg.write_frames(
-        str(path),
-        size,
-        fps=fps,
-        codec="libx264",
-        pix_fmt_in="rgba",  # the Agg buffer as is: no copy per frame
-        pix_fmt_out="yuv420p",
-        quality=None,
-        macro_block_size=1,
-        ffmpeg_log_level="error",
-        output_params=[
-            "-crf",
-            "20",
-            "-preset",
-            "fast",
-            "-tune",
-            "animation",
-            "-movflags",
-            "+faststart",
-        ],
-    )
-    writer.send(None)
-    try:
-        for image in frames():
-            writer.send(np.ascontiguousarray(image))
-    finally:
-        writer.close()
-
-
-def _gif_palette(figure: ReplayFigure, count: int) -> Any:
-    """One palette for the whole GIF (no flicker): the first, middle and last frames, plus every
-    colour of the colour bar, so late, darker frames are not forced into an early palette."""
-    from PIL import Image
-
-    samples = [figure.render_rgb(i)[::2, ::2] for i in sorted({0, count // 2, count - 1})]
-    width = samples[0].shape[1]
-    bar = figure.cmap(np.linspace(0.0, 1.0, width))[:, :3]
-    strip = np.repeat((bar * 255).astype(np.uint8)[None], 16, axis=0)
-    sample = np.vstack([*samples, strip])
-    return Image.fromarray(sample).quantize(colors=256, method=Image.Quantize.MEDIANCUT)
-
-
-def _write_gif(
-    frames: Callable[[], Any], path: Path, fps: int, hold_last: float, palette: Any
-) -> int:
-    from PIL import Image
-
-    images = [
-        Image.fromarray(np.ascontiguousarray(image[..., :3])).quantize(
-            palette=palette, dither=Image.Dither.NONE
-        )
-        for image in frames()
-    ]
-    # GIF delays are in hundredths of a second; the last frame is held instead of repeated.
-    duration = [round(1000 / fps)] * len(images)
-    duration[-1] += round(1000 * hold_last)
-    images[0].save(
-        path, save_all=True, append_images=images[1:], duration=duration, loop=0, optimize=False
-    )
-    return len(images)
-
-
-def render_replay(
-    run_dirs: Sequence[str | Path],
-    out: str | Path,
-    *,
-    fps: int = 3,
-    size: str | tuple[int, int] = "1280x720",
-    theme: str = "light",
-    hold_last: float = 3.0,
-    every: int = 1,
-    color: str = "share",
-    frame: str | None = None,
-    progress: bool = False,
-) -> ReplayResult:
-    """Render one run, or two side by side, to an MP4, a GIF or (with ``frame``) a PNG still."""
-    options = ReplayOptions.make(fps, size, theme, hold_last, every, color)
-    if not 1 <= len(run_dirs) <= 2:
-        shown = " ".join(str(d) for d in run_dirs)
-        raise InputError("DIR", "DIR", shown, "one run directory, or two to show side by side")
-    out = Path(out)
-    suffix = _check_out(out, frame)
-    if suffix == ".mp4" and (options.size[0] % 2 or options.size[1] % 2):
-        allowed = "even width and height for MP4 (H.264 in yuv420p halves the colour resolution)"
-        raise InputError("--size", "size", "x".join(map(str, options.size)), allowed)
-    table = load_countries()
-    tracks = [read_track(path, table) for path in run_dirs]
-    months = frame_months(tracks, options.every)
-    started = time.perf_counter()
-    if frame is not None:
-        try:
-            wanted = parse_month(frame)
-        except ValueError:
-            raise InputError("--frame", "frame", frame, "a month as YYYY-MM") from None
-        first, last = months[0], max(int(t.months[-1]) for t in tracks)
-        if not first <= wanted <= last:
-            allowed = f"a month in the run, {format_month(first)} to {format_month(last)}"
-            raise InputError("--frame", "frame", frame, allowed)
-        # One frame per month for a still, so captions are those of that month's frame.
-        figure = ReplayFigure(tracks, options, list(range(first, last + 1)))
-        return _save_png(figure.render_rgb(wanted - first), out, started)
-
-    hold = round(options.hold_last * options.fps) if suffix == ".mp4" else 0
-    total = len(months) + hold
-    from chipwar.runs.core.preflight import check_output_folder, replay_bytes
-
-    check_output_folder(out.parent, replay_bytes(suffix, total, options.size))  # before rendering
-    figure = ReplayFigure(tracks, options, months)
-    target = _atomic_target(out)
-    bar = tqdm(total=total, desc="replay", unit="frame", disable=not progress, leave=False)
-
-    def frames() -> Any:
-        image = None
-        for index in range(len(months)):
-            image = figure.render(index)
-            bar.update()
-            yield image
-        for _ in range(hold):
-            bar.update()
-            yield image
-
-    try:
-        if suffix == ".mp4":
-            _write_mp4(frames, target, options.size, options.fps)
-            count = total
-        else:
-            palette = _gif_palette(figure, len(months))
-            count = _write_gif(frames, target, options.fps, options.hold_last, palette)
-        os.replace(target, out)
-    finally:
-        bar.close()
-        target.unlink(missing_ok=True)
-    return ReplayResult(out, count, time.perf_counter() - started, out.stat().st_size)
-
-
-def _save_png(image: np.ndarray, out: Path, started: float) -> ReplayResult:
-    from PIL import Image
-
-    target = _atomic_target(out)
-    try:
-        Image.fromarray(image).save(target, format="PNG")
-        os.replace(target, out)
-    finally:
-        target.unlink(missing_ok=True)
-    return ReplayResult(out, 1, time.perf_counter() - started, out.stat().st_size)
