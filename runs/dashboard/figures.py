@@ -1,7 +1,7 @@
 """Figures the dashboard shows: the world map and the headline charts (matplotlib, no pyplot).
 
 Why here: the page draws from live state (a model in the explore view, the session's month
-records in a wargame), while ``viz/replay.py`` draws from run directories. Both share the map
+records in a wargame), while ``viz/replay/`` draws from run folders' tables. Both share the map
 geometry (``viz/worldmap.py``) and the replay's light theme and colour scale; the headline
 charts are the wargame report's (``viz/wargame_plots.py``).
 """
