@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from tqdm import tqdm
 
+from chipwar.runs.core.executors import Progress, run_all, serial
+from chipwar.runs.core.run_folder import SUMMARY_DATES
 from chipwar.runs.core.textdoc import Document, Heading, Image, Paragraph, Table
 from chipwar.world.errors import InputError
 
 if TYPE_CHECKING:
     from chipwar.runs.wargame.session import Session
+    from chipwar.world.model import ChipWarModel
 
 OUTLOOK_STREAM = 3
 METRICS = {
@@ -60,6 +62,29 @@ class Outlook:
         return [folder / "outlook.md", folder / "outlook.png", folder / "outlook.csv"]
 
 
+@dataclass(frozen=True)
+class OutlookRun:
+    """One future: the session's model (left untouched), the seeds of its draws, its number."""
+
+    model: ChipWarModel
+    seed_sequence: np.random.SeedSequence
+    index: int
+
+
+def play_future(run: OutlookRun) -> pd.DataFrame:
+    """A copy of the model, reseeded and played to its last month: the metrics month by month."""
+    model = run.model.clone()
+    model.reseed(run.seed_sequence)
+    future = []
+    while model.running:
+        model.step()
+        metrics = model.observe().metrics
+        future.append({"date": metrics["date"], **{m: metrics[m] for m in METRICS}})
+    frame = pd.DataFrame(future)
+    frame["seed"] = run.index
+    return frame
+
+
 def outlook(session: Session, seeds: int = 10, progress: bool = False) -> Outlook:
     """Run the rest of the session ``seeds`` times with every lever held where it is."""
     from chipwar.viz.wargame_plots import fan_chart
@@ -70,21 +95,13 @@ def outlook(session: Session, seeds: int = 10, progress: bool = False) -> Outloo
         raise InputError(
             "outlook", "session", session.record.name, "a session with months still to play"
         )
-    rows: list[pd.DataFrame] = []
-    for k in tqdm(range(seeds), desc="outlook", unit="seed", disable=not progress, leave=False):
-        model = session.model.clone()
-        model.reseed(
-            np.random.SeedSequence([session.record.seed, session.turns_played, OUTLOOK_STREAM, k])
-        )
-        future = []
-        while model.running:
-            model.step()
-            metrics = model.observe().metrics
-            future.append({"date": metrics["date"], **{m: metrics[m] for m in METRICS}})
-        frame = pd.DataFrame(future)
-        frame["seed"] = k
-        rows.append(frame)
-    runs = pd.concat(rows, ignore_index=True)
+    stream = [session.record.seed, session.turns_played, OUTLOOK_STREAM]
+    futures = [
+        OutlookRun(session.model, np.random.SeedSequence([*stream, k]), k) for k in range(seeds)
+    ]
+    # In this process: a live model does not pickle (its data collector holds lambdas).
+    bar = Progress("outlook", unit="seed", show=progress, leave=False)
+    runs = pd.concat(run_all(play_future, futures, serial(), bar), ignore_index=True)
     runs["pop_cn_stack"] = runs["pop_cn_stack"] / 1e6
     bands = {}
     for metric in METRICS:
@@ -98,7 +115,7 @@ def outlook(session: Session, seeds: int = 10, progress: bool = False) -> Outloo
                 "max": grouped.max(),
             }
         ).reset_index()
-    dates = [d for d in ("2028-12", "2030-12") if d in set(runs["date"])]
+    dates = [d for d in SUMMARY_DATES if d in set(runs["date"])]
     dates = dates or [str(runs["date"].iloc[-1])]
     finals = runs[runs["date"].isin(dates)].reset_index(drop=True)
     from_date = session.month_records[-1].date
