@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from chipwar.runs.core import faults
 from chipwar.world.errors import OutputError
 
 TEMP_SUFFIX = ".tmp"
@@ -77,6 +78,7 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int = DOCUMENT_MODE) ->
         if isinstance(err, OSError):
             raise OutputError(path, err) from None
         raise
+    faults.reached("after-writes")  # tests stop or kill here (runs/core/faults.py)
 
 
 def write_text_atomic(
@@ -104,6 +106,7 @@ def write_files_atomic(folder: Path, files: Mapping[str, bytes]) -> None:
                 os.replace(tmp, target)
             except OSError as err:
                 raise OutputError(target, err) from None
+            faults.reached("after-writes")
     except BaseException:
         for tmp, _target in staged:
             tmp.unlink(missing_ok=True)
@@ -149,3 +152,4 @@ def atomic_path(path: Path, *, mode: int = DOCUMENT_MODE) -> Iterator[Path]:
         if isinstance(err, OSError):
             raise OutputError(path, err) from None
         raise
+    faults.reached("after-writes")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chipwar.runs.core import faults
 from chipwar.runs.core.textdoc import Document, Image
 from chipwar.runs.wargame.access import AccessTokens, Grant
 from chipwar.world.errors import InputError
@@ -270,6 +271,7 @@ class SessionHub:
             view.charts()  # drawn here, outside the session lock; the files reuse them
             if not self.write_files or self.session.path is None:
                 return
+            faults.reached("before-turn-files")  # tests hold the writer here (core/faults.py)
             with self.lock:  # an undo waits, then removes these files as the CLI's does
                 if self.session.turns_played != turn:
                     return  # undone meanwhile
@@ -281,9 +283,11 @@ class SessionHub:
         self._writer = threading.Thread(target=write, name=f"turn-{turn}-files", daemon=True)
         self._writer.start()
 
-    def wait_for_files(self, timeout: float = 30.0) -> None:
+    def wait_for_files(self, timeout: float = 30.0) -> bool:
+        """Wait for the last advance's files; False if they are still being written."""
         if self._writer is not None:
             self._writer.join(timeout)
+        return self._writer is None or not self._writer.is_alive()
 
 
 def _without_images(report: TurnReport) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from chipwar.runs.core import faults
 from chipwar.runs.core.executors import ExecutorInfo, Progress, run_many
 from chipwar.runs.core.single_run import run_scenario
 from chipwar.runs.experiments import store
@@ -177,6 +178,7 @@ def run_sweep(
     )
     runner = run_many(partial(execute_run, job), _tasks(plan, todo), info, bar)
     storage_error: OutputError | None = None
+    faults.reached("after-runs", 0)  # tests stop here at will (runs/core/faults.py)
     try:
         for batch in runner:
             if batch.error is not None:  # a worker died or could not store: redo on --resume
@@ -194,6 +196,7 @@ def run_sweep(
             runner.bar.set_postfix(failed=report.failed, refresh=False)
             if on_chunk:
                 on_chunk(outcomes)
+            faults.reached("after-runs", report.ran)
     finally:
         runner.close()  # on Ctrl-C too: what has not started is cancelled
         report.seconds = time.perf_counter() - started
