@@ -37,6 +37,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from chipwar.world import lazy_imports
 from chipwar.world.errors import InputError
 
 
@@ -65,14 +66,17 @@ class ExecutorInfo:
     threads: int | None  # numba threads per run (None: leave the default)
 
 
-def init_worker(parent: int, threads: int) -> None:
-    """Pool worker set-up: numba's thread count before numba loads, and exit with the parent.
+def init_worker(parent: int, threads: int, defer_imports: bool = False) -> None:
+    """Pool worker set-up: numba's thread count before numba loads, the parent's deferred imports
+    (world/lazy_imports.py: the ``chipwar`` command switches them on), and exit with the parent.
 
     ``numba.set_num_threads`` later only caps the work split; numba still starts (and wakes)
     ``NUMBA_NUM_THREADS`` threads, which on a full machine made pool workers about twice slower.
     """
     if "numba" not in sys.modules:
         os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    if defer_imports:
+        lazy_imports.install()  # before the first task imports mesa
     exit_with_parent(parent)
 
 
@@ -121,7 +125,7 @@ def open_executor(workers: int | None = None, dask: str | None = None) -> Iterat
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=init_worker,
-        initargs=(os.getpid(), threads),
+        initargs=(os.getpid(), threads, lazy_imports.is_installed()),
     )
     try:
         yield ExecutorInfo(pool, workers, f"process pool ({workers} workers)", threads)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import multiprocessing
 import tomllib
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,7 @@ import tomli_w
 from tqdm import tqdm
 
 from chipwar.runs.core.atomic import write_text_atomic
+from chipwar.runs.core.executors import ExecutorInfo, Progress, open_executor, run_all
 from chipwar.world.parameters import parameter_table
 from chipwar.world.targets import Target, load_targets, summarise_values
 
@@ -61,12 +61,22 @@ def fit_parameter_names() -> list[str]:
 
 
 # --- one run, measured (runs in worker processes) ---
-def measure_run(
-    preset: str, seed: int, params: dict[str, float], scale: int | None, until: str | None
-) -> dict[str, float]:
+class Measurement(NamedTuple):
+    """One run to measure: a preset with parameter overrides (a task for the runner)."""
+
+    preset: str
+    seed: int
+    params: dict[str, float]
+    scale: int | None
+    until: str | None
+
+
+def measure_run(task: Measurement) -> dict[str, float]:
     """Run one preset with parameter overrides and measure every target read from it."""
     from chipwar.runs.core.single_run import run_scenario
     from chipwar.world.scenario import load_scenario, with_overrides
+
+    preset, seed, params, scale, until = task
 
     overrides: dict[str, float] = {f"params.{k}": v for k, v in params.items()}
     if scale is not None:
@@ -100,20 +110,19 @@ class Evaluation:
 def evaluate(
     params: dict[str, float],
     seeds: Sequence[int],
-    executor: Executor,
+    info: ExecutorInfo,
     targets: Sequence[Target],
     scale: int | None,
     until: str | None,
 ) -> Evaluation:
+    """``targets`` measured on every seed's run of their presets, with ``params`` set."""
     presets = sorted({t.preset for t in targets})
-    jobs = {
-        (preset, seed): executor.submit(measure_run, preset, seed, params, scale, until)
-        for preset in presets
-        for seed in seeds
-    }
+    tasks = [
+        Measurement(preset, seed, params, scale, until) for preset in presets for seed in seeds
+    ]
     values: dict[str, list[float]] = {t.name: [] for t in targets}
-    for (_preset, _seed), job in jobs.items():
-        for name, value in job.result().items():
+    for measured in run_all(measure_run, tasks, info):
+        for name, value in measured.items():
             if name in values:
                 values[name].append(value)
     return Evaluation(dict(params), values)
@@ -131,7 +140,7 @@ class FitResult:
 def fit(
     seeds: Sequence[int],
     evaluations: int,
-    executor: Executor,
+    info: ExecutorInfo,
     progress: bool = True,
     rng_seed: int = 0,
 ) -> FitResult:
@@ -156,7 +165,7 @@ def fit(
         params = to_params(unit)
         key = tuple(params.values())
         if key not in cache:
-            cache[key] = evaluate(params, seeds, executor, targets, FIT_SCALE, FIT_UNTIL)
+            cache[key] = evaluate(params, seeds, info, targets, FIT_SCALE, FIT_UNTIL)
             score = cache[key].score(targets)
             history.append((params, score))
             bar.update()
@@ -219,19 +228,15 @@ def write_fitted_values(result: FitResult, seeds: Sequence[int]) -> None:
 
 # --- checking ---
 def check(
-    seeds: Sequence[int], executor: Executor, scale: int | None = None, progress: bool = True
+    seeds: Sequence[int], info: ExecutorInfo, scale: int | None = None, progress: bool = True
 ) -> pd.DataFrame:
     """Every target over the given seeds at the presets' own scale: share inside, median, band."""
     targets = load_targets()
     presets = sorted({t.preset for t in targets})
-    jobs = [
-        executor.submit(measure_run, preset, seed, {}, scale, None)
-        for preset in presets
-        for seed in seeds
-    ]
+    tasks = [Measurement(preset, seed, {}, scale, None) for preset in presets for seed in seeds]
     values: dict[str, list[float]] = {t.name: [] for t in targets}
-    for job in tqdm(jobs, desc="check", unit="run", disable=not progress):
-        for name, value in job.result().items():
+    for measured in run_all(measure_run, tasks, info, Progress("check", show=progress)):
+        for name, value in measured.items():
             values[name].append(value)
     rows = []
     for target in targets:
@@ -332,11 +337,6 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def make_executor(workers: int) -> Executor:
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
-
-
 def run_calibrate(
     *,
     check_only: bool,
@@ -352,15 +352,16 @@ def run_calibrate(
     write the report to ``report_dir``."""
     seed_list = list(range(seeds))
     if not check_only:
-        with make_executor(workers) as executor:
-            result = fit(seed_list, evaluations, executor)
+        with open_executor(workers) as info:
+            result = fit(seed_list, evaluations, info)
         write_fitted_values(result, seed_list)
         echo(f"best score {result.score:.5f} after {result.evaluations} evaluations:")
         for name, value in result.best.params.items():
             echo(f"  {name} = {value:g}")
-    # Fresh worker processes, so that every run reads the parameter files as they are now.
-    with make_executor(workers) as executor:
-        table = check(seed_list, executor, scale=scale if check_only else FIT_SCALE)
+    # Fresh worker processes (or this one, its parameter table re-read after the fit), so that
+    # every run reads the parameter files as they are now.
+    with open_executor(workers) as info:
+        table = check(seed_list, info, scale=scale if check_only else FIT_SCALE)
     title = "chipwar calibration check" if check_only else "chipwar calibration fit"
     path = report(table, report_dir, f"{title} ({len(seed_list)} seeds)")
     if check_only:

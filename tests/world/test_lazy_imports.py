@@ -207,3 +207,28 @@ def test_the_command_line_entry_point_switches_deferral_on(call: str, installed:
         """
     )
     assert found == str(installed)
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parent_defers", [True, False])
+def test_pool_workers_defer_imports_as_their_parent_does(tmp_path: Path, parent_defers: bool):
+    (tmp_path / "chipwar_pool_probe.py").write_text(
+        "def probe(_task):\n"
+        "    import chipwar.world.model\n"
+        "    from chipwar.world import lazy_imports\n"
+        "    return [lazy_imports.is_installed(), lazy_imports.is_deferred('pandas')]\n",
+        encoding="utf-8",
+    )
+    found = _fresh(
+        f"""
+        import json, sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from chipwar.world import lazy_imports
+        if {parent_defers}:
+            lazy_imports.install()  # as the chipwar command does
+        from chipwar.runs.core.executors import open_executor, run_all
+        from chipwar_pool_probe import probe
+        with open_executor(2) as info:
+            print(json.dumps(run_all(probe, [0, 1], info)))
+        """
+    )
+    assert json.loads(found) == [[parent_defers, parent_defers]] * 2

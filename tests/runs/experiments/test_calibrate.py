@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from reliability import run_cli
 
 from chipwar.runs.core import atomic
+from chipwar.runs.core.executors import open_executor, serial
 from chipwar.runs.experiments import calibrate
 from chipwar.runs.experiments.calibrate import (
     Evaluation,
@@ -79,8 +80,7 @@ def test_the_shipped_fit_gives_every_fitted_parameter_its_value():
 @pytest.mark.slow
 def test_evaluate_measures_every_fit_target_on_each_seed():
     targets = [t for t in load_targets() if t.use == "fit"]
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        result = evaluate({}, [0], executor, targets, scale=1000, until="2028-12")
+    result = evaluate({}, [0], serial(), targets, scale=1000, until="2028-12")
     assert set(result.values) == {t.name for t in targets}
     assert all(len(values) == 1 for values in result.values.values())
 
@@ -112,3 +112,28 @@ def test_report_has_a_row_and_a_chart_per_target(tmp_path):
         assert f"| {target.name} |" in text
         assert (tmp_path / f"{target.name}.png").stat().st_size > 1000
     assert "FAIL" in text  # 2/3 inside is below the pass share
+
+
+@pytest.mark.slow
+def test_evaluate_gives_the_same_values_on_a_process_pool():
+    targets = [t for t in load_targets() if t.use == "fit"]
+    params = {"detection_base": 0.01}
+    alone = evaluate(params, [0], serial(), targets, scale=1000, until=calibrate.FIT_UNTIL)
+    with open_executor(workers=2) as info:
+        pooled = evaluate(params, [0], info, targets, scale=1000, until=calibrate.FIT_UNTIL)
+    assert len({t.preset for t in targets}) > 1  # tasks for both workers
+    assert pooled == alone and alone.values.keys() == {t.name for t in targets}
+
+
+@pytest.mark.slow
+def test_calibrate_check_writes_its_report_and_leaves_the_fit_alone(tmp_path):
+    fitted = calibrate.fitted_file().read_bytes()
+    argv = ["calibrate", "--check", "--seeds", "1", "--workers", "2", "--scale", "1000"]
+    code, out, err = run_cli([*argv, "--report", str(tmp_path / "report")])
+    assert code == 0, err
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert text.startswith("# chipwar calibration check (1 seeds)")
+    assert "## From porous to loopholes-closed, one lever family at a time" in text
+    assert all(f"| {t.name} |" in text for t in load_targets())
+    assert f"wrote {tmp_path / 'report' / 'report.md'}" in out
+    assert calibrate.fitted_file().read_bytes() == fitted
