@@ -35,6 +35,7 @@ def field_first_step(scale: int | None, seed: int, spawned_at: float, started: f
     with the kernels loaded from the numba cache."""
     import numpy as np
 
+    from chipwar.world import lazy_imports
     from chipwar.world.adoption import AdoptionConfig, AdoptionField
 
     imported = time.time()
@@ -56,6 +57,7 @@ def field_first_step(scale: int | None, seed: int, spawned_at: float, started: f
                 "build_s": built - imported,
                 "first_step_s": first - built,
                 "first_step_at_s": first - spawned_at,
+                "deferred_imports": lazy_imports.is_installed(),
             }
         )
     )
@@ -85,6 +87,7 @@ def whole_run(
 ) -> None:
     """One model run, timed from the process's start: imports, building the model, the first
     step and the whole run."""
+    from chipwar.world import lazy_imports
     from chipwar.world.model import ChipWarModel
 
     imported = time.time()
@@ -129,6 +132,7 @@ def whole_run(
                 "steps_s": done - built,
                 "steps_per_s": steps / (done - built),
                 "total_s": done - spawned_at,
+                "deferred_imports": lazy_imports.is_installed(),
                 "peak_rss_bytes": _peak_rss_bytes(),
                 "rss_after_import_bytes": rss_imported,
                 "field_bytes": field.nbytes(),

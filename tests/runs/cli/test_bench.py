@@ -96,3 +96,14 @@ def test_bench_runs_from_a_plain_wheel_install(wheel: Path, tmp_path: Path) -> N
         [venv / "bin" / "chipwar", "bench", "--help"], capture_output=True, text=True, cwd=tmp_path
     )
     assert helped.returncode == 0 and "--soak" in helped.stdout, helped.stderr
+
+
+@pytest.mark.slow
+def test_the_bench_times_start_up_with_and_without_deferred_imports() -> None:
+    """The timed child defers imports as the chipwar command does, unless told not to."""
+    from chipwar.benchmarks import harness
+
+    deferred = harness.whole_run(1000, False, "--field-only")
+    eager = harness.whole_run(1000, False, "--field-only", eager_imports=True)
+    assert deferred["deferred_imports"] is True and eager["deferred_imports"] is False
+    assert deferred["n_adopters"] == eager["n_adopters"] > 0
