@@ -3,11 +3,23 @@
 Every lever is a number in [0, 1] with a default (the policy in force when the history phase ends,
 mid-2026) and a one-line meaning. They are validated on every assignment, so a lever can never hold
 an out-of-range value, whoever sets it (a scenario file, the timeline, a wargame move).
+
+Lever keys, and the one parser of them (:func:`parse_lever_key`, giving a :class:`LeverKey`):
+
+- ``us.kyc``: the canonical spelling, ``ACTOR.NAME`` (scenario files, ``--set``, sweep factors,
+  timed events, wargame moves, what every parsed key is written back as);
+- ``us_kyc``: the keyword spelling of :class:`~chipwar.world.model.ChipWarModel` (and so of
+  ``mesa.batch_run``), ``ACTOR_NAME``;
+- ``kyc``: a role-local short name in a wargame move, for a role owning exactly one lever so named;
+- ``hub.MYS``: not a lever of :class:`Levers` but a hub's own enforcement regime (its country's
+  ISO3 code), set by timed events and wargame moves.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -102,17 +114,17 @@ class Levers(BaseModel):
     allies: AlliesLevers = Field(default_factory=AlliesLevers)
 
     def get(self, key: str) -> float:
-        """Value of a dotted lever key such as ``"us.enforcement"``."""
-        actor, name = split_lever_key(key)
-        return float(getattr(getattr(self, actor), name))
+        """Value of a lever key such as ``"us.enforcement"``."""
+        lever = parse_lever_key(key, hubs=False)
+        return float(getattr(getattr(self, lever.actor), lever.name))
 
     def set(self, key: str, value: float, source: str = "lever") -> None:
-        """Set one lever by dotted key, validating the value (raises InputError)."""
-        actor, name = split_lever_key(key, source)
+        """Set one lever by key, validating the value (raises InputError)."""
+        lever = parse_lever_key(key, source=source, hubs=False)
         try:
-            setattr(getattr(self, actor), name, value)
+            setattr(getattr(self, lever.actor), lever.name, value)
         except ValidationError as err:
-            raise InputError(source, key, value, "a number in [0, 1]") from err
+            raise InputError(source, lever.text, value, "a number in [0, 1]") from err
 
     def flat(self) -> dict[str, float]:
         """Every lever as ``{"us.enforcement": 0.3, ...}``, in a fixed order."""
@@ -128,13 +140,79 @@ def lever_keys() -> list[str]:
     return [f"{actor}.{name}" for actor, group in ACTORS.items() for name in group.model_fields]
 
 
-def split_lever_key(key: str, source: str = "lever") -> tuple[str, str]:
-    """Split and check a dotted key; raises InputError naming the allowed keys."""
-    actor, _, name = key.partition(".")
+HUB = "hub"
+Spelling = Literal["dotted", "kwarg"]
+
+
+@dataclass(frozen=True, order=True)
+class LeverKey:
+    """A parsed lever key: ``actor`` is us, china, allies (a lever) or hub (a hub's regime);
+    ``name`` the lever's name, or the hub's ISO3 code."""
+
+    actor: str
+    name: str
+
+    @property
+    def text(self) -> str:
+        """The canonical spelling, ``us.kyc`` or ``hub.MYS``."""
+        return f"{self.actor}.{self.name}"
+
+    @property
+    def kwarg(self) -> str:
+        """The keyword spelling of ChipWarModel and mesa.batch_run, ``us_kyc``."""
+        return f"{self.actor}_{self.name}"
+
+    @property
+    def is_hub(self) -> bool:
+        return self.actor == HUB
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def hub_key(iso: str) -> str:
+    """The canonical key of a hub's own enforcement regime: ``hub_key("MYS") == "hub.MYS"``."""
+    return LeverKey(HUB, iso).text
+
+
+def parse_lever_key(
+    text: str,
+    *,
+    role: Collection[str] | None = None,
+    source: str = "lever",
+    hubs: bool = True,
+    spelling: Spelling = "dotted",
+) -> LeverKey:
+    """Parse a lever key in any of its spellings; InputError (one line) for anything else.
+
+    ``role``: the canonical keys a wargame role owns; a short name (``kyc``, ``MYS``) then means
+    the one key among them with that name. ``hubs``: whether ``hub.<ISO3>`` keys are allowed (the
+    ISO3 code must be in the country table). ``spelling``: ``dotted`` (``us.kyc``) or ``kwarg``
+    (``us_kyc``, the keyword spelling of :class:`~chipwar.world.model.ChipWarModel`).
+    """
+    if role is not None and "." not in text:
+        matches = [key for key in role if key.rpartition(".")[2] == text]
+        if len(matches) == 1:
+            return parse_lever_key(matches[0], source=source, hubs=hubs)
+    separator = "." if spelling == "dotted" else "_"
+    actor, found, name = text.partition(separator)
     group = ACTORS.get(actor)
-    if group is None or name not in group.model_fields:
-        raise InputError(source, "lever", key, "a lever key, one of: " + ", ".join(lever_keys()))
-    return actor, name
+    if found and group is not None and name in group.model_fields:
+        return LeverKey(actor, name)
+    if found and hubs and actor == HUB:
+        from chipwar.world.countries import load_countries  # lazily: a cached table
+
+        if len(name) == 3 and name.isalpha() and name.isupper() and name in load_countries():
+            return LeverKey(HUB, name)
+        allowed = f"{HUB}{separator}<ISO3> with a country code of the country table"
+        raise InputError(source, "lever", text, allowed)
+    keys = [f"{a}{separator}{n}" for a, group in ACTORS.items() for n in group.model_fields]
+    allowed = "a lever key, one of: " + ", ".join(keys)
+    if hubs:
+        allowed += f", or {HUB}{separator}<ISO3> (a hub's own enforcement regime)"
+    if role is not None:
+        allowed += "; or the short name of one of the role's levers"
+    raise InputError(source, "lever", text, allowed)
 
 
 def describe_levers() -> list[tuple[str, float, str]]:

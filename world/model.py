@@ -21,7 +21,7 @@ from chipwar.world.capability import CapabilityRace
 from chipwar.world.countries import REGIONS, CountryTable, load_countries
 from chipwar.world.errors import InputError
 from chipwar.world.ledger import ComputeLedger
-from chipwar.world.levers import ACTORS
+from chipwar.world.levers import parse_lever_key
 from chipwar.world.market import ALLY_ISOS, ChipMarket
 from chipwar.world.observation import Decision, Observation, observe
 from chipwar.world.parameters import parameter_table
@@ -208,10 +208,11 @@ class ChipWarModel(mesa.Model):
         That is the value in force now, updated by the changes already scheduled for the coming
         month (for example the end of an action taken last turn), in the order they will apply.
         """
-        if key.startswith("hub."):
-            value = float(self.market.hub_base_enforcement[self.countries.index(key[4:])])
+        lever = parse_lever_key(key)
+        if lever.is_hub:
+            value = float(self.market.hub_base_enforcement[self.countries.index(lever.name)])
         else:
-            value = self.levers.get(key)
+            value = self.levers.get(lever.text)
         coming = self.start_month + self.months
         for change in self.schedule.changes:
             if change.month == coming and key in change.settings:
@@ -272,13 +273,11 @@ class ChipWarModel(mesa.Model):
     # --- set-up
     def _apply_settings(self, settings: dict[str, float], label: str) -> None:
         for key, value in settings.items():
-            if key.startswith("hub."):
-                iso = key[4:]
-                if iso not in self.countries:
-                    raise InputError(label, key, iso, "a country code from the country table")
-                self.market.set_base_enforcement(self.countries.index(iso), value)
+            lever = parse_lever_key(key, source=label)
+            if lever.is_hub:
+                self.market.set_base_enforcement(self.countries.index(lever.name), value)
             else:
-                self.levers.set(key, value, source=label)
+                self.levers.set(lever.text, value, source=label)
 
     def _place_initial_stocks(self) -> None:
         p, ledger = self.params, self.ledger
@@ -428,9 +427,12 @@ def resolve_scenario(
     assignments: dict[str, float] = {}
     table = parameter_table()
     for key, value in overrides.items():
-        actor, _, name = key.partition("_")
-        if actor in ACTORS and name in ACTORS[actor].model_fields:
-            assignments[f"{actor}.{name}"] = value
+        try:
+            lever = parse_lever_key(key, source="ChipWarModel", hubs=False, spelling="kwarg")
+        except InputError:
+            lever = None
+        if lever is not None:
+            assignments[lever.text] = value
         elif key in table:
             assignments[f"params.{key}"] = value
         else:

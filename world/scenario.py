@@ -26,7 +26,7 @@ from pydantic import (
 
 from chipwar.world.calendar import parse_month
 from chipwar.world.errors import InputError
-from chipwar.world.levers import Levers, lever_keys, split_lever_key
+from chipwar.world.levers import Levers, lever_keys, parse_lever_key
 from chipwar.world.parameters import Parameters
 from chipwar.world.validation import input_error_from, read_toml
 
@@ -43,20 +43,12 @@ Month = Annotated[str, AfterValidator(_check_month)]
 
 
 def check_setting_key(key: str) -> None:
-    """A timed event may set a lever (``us.enforcement``) or a hub's enforcement (``hub.MYS``)."""
-    if key.startswith("hub."):
-        iso = key[4:]
-        if len(iso) != 3 or not iso.isalpha() or not iso.isupper():
-            raise ValueError(f"hub key must be hub.<ISO3 code>, got {key!r}")
-        from chipwar.world.countries import load_countries  # lazily: a cached table
-
-        if iso not in load_countries():  # refused here, not months into a run
-            raise ValueError(f"{key}: {iso} is not a country code of the country table")
-        return
+    """A timed event may set a lever (``us.enforcement``) or a hub's enforcement (``hub.MYS``,
+    a code of the country table: refused here, not months into a run)."""
     try:
-        split_lever_key(key)
+        parse_lever_key(key)
     except InputError as err:
-        raise ValueError(err.allowed) from None
+        raise ValueError(f"{key!r}: {err.allowed}") from None
 
 
 class TimedEvent(BaseModel):
@@ -224,6 +216,6 @@ def with_overrides(
                 raise InputError(source, key, value, "a whole number")
             data["scale"] = int(value)
         else:
-            actor, name = split_lever_key(key, source)
-            data["levers"][actor][name] = value
+            lever = parse_lever_key(key, source=source, hubs=False)
+            data["levers"][lever.actor][lever.name] = value
     return scenario_from_dict(data, source)

@@ -1,7 +1,7 @@
 """The dashboard's explore view: a preset, lever sliders, run or step, the map and the charts.
 
-Mesa style: the model is a plain :class:`ChipWarModel` built from a preset and flat lever
-keywords (``ChipWarModel(preset, rng=seed, us_enforcement=0.8)``), and the sliders are Mesa's
+Mesa style: the model is a plain :class:`ChipWarModel` built from the preset with the sliders'
+levers (canonical keys such as ``us.enforcement``, world/levers.py), and the sliders are Mesa's
 ``UserInputs`` of ``Slider`` parameters. Levers act from the scenario's branch date (the real
 policy timeline drives the months before it), so:
 
@@ -26,7 +26,7 @@ from chipwar.runs.dashboard.state import EXPLORE_MONTHS, config
 from chipwar.world.calendar import parse_month
 from chipwar.world.levers import lever_keys
 from chipwar.world.model import ChipWarModel
-from chipwar.world.scenario import load_scenario, preset_names
+from chipwar.world.scenario import load_scenario, preset_names, with_overrides
 from chipwar.world.stacks import STACK_CN
 
 DEFAULT_PRESET = "current-policy"
@@ -54,8 +54,8 @@ class ExploreRun:
         self.reset()
 
     def reset(self) -> None:
-        overrides = {key.replace(".", "_", 1): value for key, value in self.levers.items()}
-        self.model = ChipWarModel(self.preset, rng=self.seed, scale=self.scale, **overrides)
+        scenario = with_overrides(load_scenario(self.preset), self.levers, source="explore")
+        self.model = ChipWarModel(scenario, rng=self.seed, scale=self.scale)
         self.applied = dict(self.levers)
 
     def step(self, months: int = EXPLORE_MONTHS) -> None:

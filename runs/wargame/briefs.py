@@ -30,6 +30,7 @@ from chipwar.runs.wargame.roles import (
     role_index,
 )
 from chipwar.world.countries import REGION_LABELS, REGIONS
+from chipwar.world.levers import parse_lever_key
 from chipwar.world.stacks import STACK_CN, STACK_NONE, STACK_US
 
 if TYPE_CHECKING:
@@ -649,6 +650,7 @@ def _gap_indicator(
 
 
 def _meaning(key: str, meanings: dict[str, str]) -> str:
-    if key.startswith("hub."):
-        return f"own enforcement regime against diversion at the hub {key[4:]}"
+    lever = parse_lever_key(key)
+    if lever.is_hub:
+        return f"own enforcement regime against diversion at the hub {lever.name}"
     return meanings.get(key, "")

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Literal
 
 from chipwar.world.countries import REGION_LABELS, REGIONS
 from chipwar.world.errors import InputError
-from chipwar.world.levers import describe_levers, lever_keys
+from chipwar.world.levers import describe_levers, hub_key, lever_keys, parse_lever_key
 from chipwar.world.market import ALLY_ISOS
 
 if TYPE_CHECKING:
@@ -85,13 +85,12 @@ def role_index(role: str) -> int:
 
 def lever_owner(key: str) -> str:
     """The role that owns a model lever key (``hub.<ISO>`` keys are resolved per session)."""
-    actor = key.partition(".")[0]
-    return LAB_LEVERS.get(key) or GOVERNMENT_OF_ACTOR[actor]
+    return LAB_LEVERS.get(key) or GOVERNMENT_OF_ACTOR[parse_lever_key(key, hubs=False).actor]
 
 
 def is_public(key: str) -> bool:
     """Public levers are announced policy; hub regimes are laws and permits, also public."""
-    return key in PUBLIC_LEVERS or key.startswith("hub.")
+    return key in PUBLIC_LEVERS or parse_lever_key(key).is_hub
 
 
 def lever_meanings() -> dict[str, str]:
@@ -279,7 +278,7 @@ def build_roles(model: ChipWarModel) -> dict[str, Role]:
             BLOC_PREFIX + region,
             f"{REGION_LABELS[region]} bloc",
             "neutral",
-            tuple(f"hub.{h}" for h in own_hubs),
+            tuple(hub_key(h) for h in own_hubs),
             ACTIONS["bloc"] if own_hubs else (),
             countries=members,
             hubs=own_hubs,
@@ -328,14 +327,17 @@ def normalise_settings(
 def resolve_key(
     role: Role, key: str, roles: Mapping[str, Role], source: str, value: object = None
 ) -> str:
-    if key == INTEL or key in role.levers:
+    if key == INTEL:
         return key
-    short = [k for k in role.levers if k.rpartition(".")[2] == key]
-    if len(short) == 1:
-        return short[0]
-    owner = owner_of(key, roles)
-    if owner is None and key in lever_keys():
-        owner = lever_owner(key)
+    try:  # the canonical key, whichever spelling (``kyc``, ``us.kyc``, ``MYS``, ``hub.MYS``)
+        parsed: str | None = parse_lever_key(key, role=role.levers, source=source).text
+    except InputError:
+        parsed = None
+    if parsed in role.levers:
+        return parsed
+    owner = owner_of(parsed or key, roles)
+    if owner is None and parsed is not None and not parse_lever_key(parsed).is_hub:
+        owner = lever_owner(parsed)
     if owner is not None:
         raise InputError(
             source,
