@@ -585,4 +585,3 @@ def format_report(report: dict[str, Any]) -> str:
         )
     out += ["", "  ".join(f"{k}={report.get(k)}" for k in keys)]
     return "\n".join(out)
-
