@@ -1,4 +1,4 @@
-"""Shared fixtures: small, fast scenarios."""
+"""Shared fixtures: small, fast scenarios; the header names the work-per-run scale factor."""
 
 from __future__ import annotations
 
@@ -25,3 +25,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.fixture
 def small() -> Scenario:
     return small_scenario()
+
+
+def pytest_report_header() -> str:
+    from sweep_helpers import SCALE_ENV, SCALE_FACTOR
+
+    return f"{SCALE_ENV}={SCALE_FACTOR:g} (work per run of the tiny sweeps and sessions)"

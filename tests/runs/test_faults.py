@@ -1,8 +1,12 @@
-"""Faults: `kill -9` at random moments, full disks, unwritable folders, failing writes.
+"""Faults: `kill -9` at chosen points, full disks, unwritable folders, failing writes.
 
 Nothing already finished may be lost or corrupted, resuming must give the uninterrupted result,
-and a disk or folder that cannot take the results is refused before any work starts. Random kill
-points come from a seeded generator, so a failure can be replayed.
+and a disk or folder that cannot take the results is refused before any work starts.
+
+Kills land at deterministic points, whatever the machine's speed: the process under test runs
+with ``CHIPWAR_FAULT`` (runs/core/faults.py), pauses at the chosen point (after N recorded runs,
+after the N-th file written), and is killed there; each test then checks that the kill landed
+where it meant to (so many rows, this file new and that one old) before checking the recovery.
 
 A full disk is produced two honest ways: the pre-flight reads the free space with
 ``shutil.disk_usage`` (replaced here by a nearly full disk), and writes during the work go to
@@ -18,55 +22,29 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from collections import namedtuple
 from pathlib import Path
 
 import pytest
 from helpers import small_scenario
-from reliability import assert_clean_refusal, folder_hashes, run_cli, tally
-from sweep_helpers import store_files, write_spec
+from reliability import (
+    CLI,
+    assert_clean_refusal,
+    folder_hashes,
+    kill_tree,
+    run_cli,
+    start_paused,
+    tally,
+)
+from sweep_helpers import horizon, scaled_scenario, session_options, store_files, write_spec
 
 from chipwar.runs.experiments import store
-from chipwar.runs.wargame.session import Session, good_copy_path, load_record
+from chipwar.runs.wargame.session import OUTPUTS_STAMP, Session, good_copy_path, load_record
 
-CLI = [sys.executable, "-m", "chipwar.runs.cli"]
 Usage = namedtuple("Usage", "total used free")
 
 
 # --- kill -9 ------------------------------------------------------------------------------------
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _kill(victim: subprocess.Popen) -> None:
-    workers = _children(victim.pid)
-    os.kill(victim.pid, signal.SIGKILL)
-    assert victim.wait() == -signal.SIGKILL
-    deadline = time.monotonic() + 15
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(_alive(w) for w in workers), "pool workers outlived the killed sweep"
-
-
 def _finished_files_intact(out: Path, reference: dict[str, bytes]) -> None:
     """Every result file in the killed folder is byte for byte the uninterrupted one."""
     for name, data in store_files(out).items():
@@ -76,46 +54,60 @@ def _finished_files_intact(out: Path, reference: dict[str, bytes]) -> None:
         assert data == reference[name], f"{name} differs from the uninterrupted sweep"
 
 
+def _kill_paused(argv: list[str], fault: str, flag: Path) -> str:
+    """Run ``chipwar ARGV`` until it pauses at ``fault``, kill -9 it there; the flag's text."""
+    victim, where = start_paused(argv, fault, flag)
+    kill_tree(victim)
+    assert victim.returncode == -signal.SIGKILL, f"{argv} was not killed at {fault}"
+    return where
+
+
+def _series_without_row(out: Path) -> set[int]:
+    """Runs whose series file was written but whose row (written last) was not: cut mid-run."""
+    rows = store.done_run_ids(out)
+    series = {int(p.stem.split("-")[1]) for p in (out / "series").rglob("run-*.parquet")}
+    return series - rows
+
+
 @pytest.mark.slow
 def test_a_sweep_killed_again_and_again_resumes_to_the_uninterrupted_bytes(tmp_path):
-    rng = random.Random(20260601)
     factors = {"params.detection_base": {"range": [0.001, 0.02], "levels": 12}}
-    spec = write_spec(tmp_path, factors=factors, replications=1, horizon="2024-08")
+    spec = write_spec(tmp_path, factors=factors, replications=1, horizon=horizon(8))
     reference = tmp_path / "reference"
     assert run_cli(["sweep", str(spec), "--out", str(reference), "--workers", "1"])[0] == 0
     expected = store_files(reference)
-    out = tmp_path / "killed"
-    done: set[int] = set()
-    kills = 0
-    for _ in range(5):
-        workers = rng.choice(["1", "1", "2"])
-        argv = [*CLI, "sweep", str(spec), "--out", str(out), "--workers", workers]
-        if (out / "manifest.json").exists() or (out / "experiment.toml").exists():
-            argv.append("--resume")
-        victim = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        more = rng.randint(-1, 3)  # -1: kill during start-up; else after `more` further runs
-        if more < 0:
-            time.sleep(rng.uniform(0.1, 2.5))
-        else:
-            deadline = time.monotonic() + 120
-            while (
-                len(store.done_run_ids(out)) < len(done) + more
-                and victim.poll() is None
-                and time.monotonic() < deadline
-            ):
-                time.sleep(0.005)
-            time.sleep(rng.uniform(0.0, 0.2))
-        if victim.poll() is not None:
-            break  # finished before the kill came
-        _kill(victim)
-        kills += 1
-        now = store.done_run_ids(out)
-        assert done <= now, f"finished runs lost: {sorted(done - now)}"
-        _finished_files_intact(out, expected)
-        tally("kill -9 of a sweep (workers 1 or 2)", "survived: nothing lost")
-        done = now
-    assert kills >= 3
-    assert run_cli(["sweep", str(spec), "--out", str(out), "--workers", "1", "--resume"])[0] == 0
+    out, flag = tmp_path / "killed", tmp_path / "paused"
+    sweep = ["sweep", str(spec), "--out", str(out)]
+
+    # 1. While creating the folder: spec and scenario written, no manifest yet.
+    _kill_paused([*sweep, "--workers", "1"], "after-writes=2:pause", flag)
+    assert {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} == {
+        "experiment.toml",
+        "scenarios/00.toml",
+    }
+    # 2. Serial, after exactly three runs: three rows, nothing consolidated.
+    resume = [*sweep, "--resume"]
+    where = _kill_paused([*resume, "--workers", "1"], "after-runs=3:pause", flag)
+    assert where.endswith("after-runs=3\n")
+    assert store.done_run_ids(out) == {0, 1, 2} and not (out / "runs.parquet").exists()
+    _finished_files_intact(out, expected)
+    # 3. Two workers, after their first chunk: the chunks already handed out (at most 8 runs)
+    #    finish while the driver waits, the rest were never handed out.
+    _kill_paused([*resume, "--workers", "2"], "after-runs=2:pause", flag)
+    done = store.done_run_ids(out)
+    assert {0, 1, 2} < done and 3 + 2 <= len(done) <= 3 + 8 < 12, sorted(done)
+    _finished_files_intact(out, expected)
+    # 4. Serial, mid-run: the next run's series file is written, its row is not.
+    _kill_paused([*resume, "--workers", "1"], "after-writes=1:pause", flag)
+    assert store.done_run_ids(out) == done
+    cut = _series_without_row(out)
+    assert len(cut) == 1 and cut.isdisjoint(done), cut
+    _finished_files_intact(out, expected)
+    tally("kill -9 of a sweep (4 points, workers 1 and 2)", "survived: nothing lost")
+
+    code, stdout, err = run_cli([*resume, "--workers", "1"])
+    assert code == 0, err
+    assert f"({12 - len(done)} now" in stdout
     assert store_files(out) == expected
     assert not list(out.rglob("*.tmp"))
     tally("sweep resumed after the kills", "same bytes as uninterrupted")
@@ -126,7 +118,7 @@ def bot_game(tmp_path_factory) -> Path:
     """A folder holding a fresh bots-only session (3-month turns) and its first briefs."""
     folder = tmp_path_factory.mktemp("bot_game")
     session = Session.new(
-        folder / "game.json", small_scenario(), seed=4, turn_months=3, until="2024-10"
+        folder / "game.json", scaled_scenario(small_scenario()), seed=4, **session_options(3, 3)
     )
     session.write_outputs(0)
     return folder
@@ -137,39 +129,55 @@ def _copy_game(template: Path, to: Path) -> Path:
     return to / "game.json"
 
 
+@pytest.fixture(scope="module")
+def advanced(bot_game, tmp_path_factory) -> tuple[Path, list[str]]:
+    """The game after one uninterrupted advance, and the files the advance wrote, in order."""
+    reference = _copy_game(bot_game, tmp_path_factory.mktemp("advanced") / "game")
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def counting(src, dst, *args, **kwargs):
+        calls.append(str(Path(dst).relative_to(reference.parent)))
+        return real_replace(src, dst, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "replace", counting)
+        assert run_cli(["wargame", "advance", str(reference)])[0] == 0
+    assert calls[:2] == ["game.json", good_copy_path(reference).name]
+    assert calls[-1] == f"game.d/{OUTPUTS_STAMP}"
+    return reference, calls
+
+
 @pytest.mark.slow
-def test_a_wargame_advance_killed_at_random_moments_keeps_a_valid_session(bot_game, tmp_path):
-    rng = random.Random(7)
-    old = (bot_game / "game.json").read_bytes()
-    reference = _copy_game(bot_game, tmp_path / "reference")
-    started = time.monotonic()
-    subprocess.run([*CLI, "wargame", "advance", str(reference)], check=True, capture_output=True)
-    took = time.monotonic() - started
-    new = reference.read_bytes()
+def test_a_wargame_advance_killed_after_each_kind_of_write_keeps_a_valid_session(
+    bot_game, advanced, tmp_path
+):
+    """Killed after the session file, after its good copy, amid the report and briefs, and
+    before the last file: each time the session is valid and the next command completes it."""
+    reference, writes = advanced
+    old, new = (bot_game / "game.json").read_bytes(), reference.read_bytes()
     assert new != old
-    seen = []
-    for k in range(4):
-        path = _copy_game(bot_game, tmp_path / f"kill{k}")
-        victim = subprocess.Popen(
-            [*CLI, "wargame", "advance", str(path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        # half the kill points anywhere, half in the last fifth (where the files are written)
-        time.sleep(took * (rng.uniform(0.0, 1.0) if k % 2 else rng.uniform(0.8, 1.05)))
-        if victim.poll() is None:
-            os.kill(victim.pid, signal.SIGKILL)
-        victim.wait()
-        state = path.read_bytes()
-        assert state in (old, new), "the session file is neither the old nor the new one"
-        assert good_copy_path(path).read_bytes() in (old, new)
+    middle = random.Random(7).randrange(3, len(writes) - 1)
+    for n in (1, 2, middle, len(writes) - 1):
+        path = _copy_game(bot_game, tmp_path / f"kill{n}")
+        fault = f"after-writes={n}:pause"
+        where = _kill_paused(["wargame", "advance", str(path)], fault, tmp_path / "paused")
+        assert where.endswith(f"after-writes={n}\n")
+        assert path.read_bytes() == new  # the turn is saved first
+        assert good_copy_path(path).read_bytes() == (new if n >= 2 else old), n
         load_record(path)  # valid JSON, schema and checksum
-        if state == old:
-            assert run_cli(["wargame", "advance", str(path)])[0] == 0
-            assert path.read_bytes() == new  # the uninterrupted result
-        seen.append("old" if state == old else "new")
-        tally("kill -9 of wargame advance", f"survived: {seen[-1]} session kept, valid")
-    assert len(seen) == 4
+        folder = path.parent
+        for k, name in enumerate(writes):  # written so far: the reference's bytes; later: not
+            done = (folder / name).exists() and (
+                (folder / name).read_bytes() == (reference.parent / name).read_bytes()
+            )
+            assert done == (k < n), (n, name)
+        code, _, err = run_cli(["wargame", "status", str(path)])
+        assert code == 0, err
+        assert "was behind" in err  # it saw the cut-short turn and completed its files
+        assert folder_hashes(folder / "game.d") == folder_hashes(reference.parent / "game.d"), n
+        assert path.read_bytes() == new
+        tally("kill -9 of wargame advance after a chosen write", "survived: valid, completed")
 
 
 class Crash(BaseException):
@@ -326,8 +334,8 @@ def test_a_full_disk_while_writing_a_run_leaves_the_earlier_run_intact(
     shutil.copytree(tiny_run, out)
     before = folder_hashes(out)
     monkeypatch.setattr(os, "fdopen", _full_disk_after(2))  # the third file hits the full disk
-    argv = ["run", "--scenario", "porous", "--scale", "1000", "--until", "2024-03", "--seed", "9"]
-    code, _, err = run_cli([*argv, "--out", str(out)])
+    argv = ["run", "--scenario", "porous", "--scale", "1000", "--until", "2026-06", "--seed", "9"]
+    code, _, err = run_cli([*argv, "--out", str(out)])  # to the branch: no lever warning
     assert_clean_refusal(code, err, str(out / "countries.parquet"), "No space left on device")
     assert folder_hashes(out) == before  # not one file of the new run replaced an old one
 

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from reliability import tally
-from sweep_helpers import store_files, tiny_plan, write_spec
+from reliability import kill_tree, start_paused, tally
+from sweep_helpers import HORIZON, MONTHS, horizon, store_files, tiny_plan, write_spec
 
 from chipwar.runs.cli.main import main
 from chipwar.runs.core.executors import ExecutorInfo, SerialExecutor, chunk_size, open_executor
 from chipwar.runs.experiments import store, sweep
+from chipwar.runs.experiments.spec import metric_column
 from chipwar.runs.experiments.sweep import run_sweep
 from chipwar.world.errors import InputError
 from chipwar.world.reporters import COUNTRY_COLUMNS, MODEL_COLUMNS
@@ -48,12 +45,13 @@ def test_store_holds_runs_table_and_partitioned_series(finished):
         "us.enforcement",
         "params.detection_base",
     ]
-    assert {"lead_months_2024_05", "compute_gap_2024_05", "error"} <= set(runs.columns)
+    columns = {metric_column("lead_months", HORIZON), metric_column("compute_gap", HORIZON)}
+    assert {*columns, "error"} <= set(runs.columns)
     assert runs.groupby("replication")["seed"].nunique().eq(1).all()  # common seeds
     # The same point and seed give the same result; different factor values do not.
-    assert runs["smuggled_h100e_cum_2024_05"].nunique() > 2
+    assert runs[metric_column("smuggled_h100e_cum", HORIZON)].nunique() > 2
     manifest = store.read_manifest(finished)
-    assert manifest["runs"] == 8 and manifest["dates"] == ["2024-05"]
+    assert manifest["runs"] == 8 and manifest["dates"] == [HORIZON]
     assert sorted(p.name for p in (finished / "series").iterdir()) == [
         f"point={i}" for i in range(4)
     ]
@@ -65,15 +63,15 @@ def test_store_holds_runs_table_and_partitioned_series(finished):
 
 def test_series_are_readable_without_chipwar(finished):
     by_pandas = pd.read_parquet(finished / "series")
-    assert len(by_pandas) == 8 * 5 and {"run_id", "point", *MODEL_COLUMNS} <= set(by_pandas)
+    assert len(by_pandas) == 8 * MONTHS and {"run_id", "point", *MODEL_COLUMNS} <= set(by_pandas)
     table = ds.dataset(finished / "series", format="parquet", partitioning="hive").to_table()
-    assert table.num_rows == 40
+    assert table.num_rows == 8 * MONTHS
     duckdb = pytest.importorskip("duckdb")
     query = f"""
         SELECT r.point, avg(s.lead_months) AS lead
         FROM read_parquet('{finished}/series/*/*.parquet', hive_partitioning = true) s
         JOIN read_parquet('{finished}/runs.parquet') r USING (run_id)
-        WHERE s.date = '2024-05' GROUP BY r.point ORDER BY r.point
+        WHERE s.date = '{HORIZON}' GROUP BY r.point ORDER BY r.point
     """
     assert len(duckdb.sql(query).fetchall()) == 4
 
@@ -93,7 +91,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     assert (report.ran, report.failed) == (8, 2)
     runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
     failed = runs[runs["status"] == "failed"]
-    assert len(failed) == 2 and failed["lead_months_2024_05"].isna().all()
+    assert len(failed) == 2 and failed[metric_column("lead_months", HORIZON)].isna().all()
     assert failed["error"].str.startswith("FloatingPointError: overflow in the ledger").all()
     for run in failed.itertuples():
         assert not store.series_path(tmp_path / "out", run.point, run.run_id).exists()
@@ -168,27 +166,18 @@ def test_serial_pool_and_dask_give_the_same_bytes(finished, tmp_path):
 
 @pytest.mark.slow
 def test_kill_9_part_way_then_resume_equals_an_uninterrupted_sweep(tmp_path, capsys):
-    """A real SIGKILL of a sweep process while it writes runs, then --resume, then compare."""
+    """A real SIGKILL of a sweep process after exactly 3 of its 12 runs, then --resume."""
     factors = {"params.detection_base": {"range": [0.001, 0.02], "levels": 12}}
-    spec = write_spec(tmp_path, factors=factors, replications=1, horizon="2024-08")
+    spec = write_spec(tmp_path, factors=factors, replications=1, horizon=horizon(8))
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "chipwar.runs.cli", "sweep", str(spec), "--out", str(out)]
-    victim = subprocess.Popen(
-        [*command, "--workers", "1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while len(store.done_run_ids(out)) < 3 and time.monotonic() < deadline:
-        assert victim.poll() is None, "the sweep ended before it could be killed"
-        time.sleep(0.01)
-    os.kill(victim.pid, signal.SIGKILL)
-    assert victim.wait() == -signal.SIGKILL
-    done = store.done_run_ids(out)
-    assert 3 <= len(done) < 12 and not (out / "runs.parquet").exists()
+    argv = ["sweep", str(spec), "--out", str(out), "--workers", "1"]
+    victim, where = start_paused(argv, "after-runs=3:pause", tmp_path / "paused")
+    kill_tree(victim)
+    assert victim.returncode == -signal.SIGKILL and where.endswith("after-runs=3\n")
+    assert store.done_run_ids(out) == {0, 1, 2} and not (out / "runs.parquet").exists()
 
-    assert main(["sweep", str(spec), "--out", str(out), "--workers", "1", "--resume"]) == 0
-    assert f"12 of 12 runs done ({12 - len(done)} now" in capsys.readouterr().out
+    assert main([*argv, "--resume"]) == 0
+    assert "12 of 12 runs done (9 now" in capsys.readouterr().out
     reference = tmp_path / "reference"
     assert main(["sweep", str(spec), "--out", str(reference), "--workers", "1"]) == 0
     assert store_files(out) == store_files(reference)
