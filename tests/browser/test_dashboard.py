@@ -43,10 +43,24 @@ def seat_state(page, role: str):
     return page.locator(f"tr[data-role='{role}'] .chipwar-seat-state")
 
 
+# True once the page has been still for three animation frames in a row: no finite CSS
+# transition or animation running (a spinner's endless one does not count), every image loaded.
+STILL = """() => {
+    const moving = document.getAnimations().some(
+        (a) => a.playState === "running" && a.effect?.getComputedTiming().iterations !== Infinity
+    );
+    const loading = Array.from(document.images).some((img) => !img.complete);
+    window.__chipwarStill = moving || loading ? 0 : (window.__chipwarStill || 0) + 1;
+    return window.__chipwarStill >= 3;
+}"""
+
+
 def shot(page, name: str) -> None:
-    """A PNG of the whole view: a tall window, so that nothing is scrolled away."""
+    """A PNG of the whole view: a tall window, so that nothing is scrolled away, taken once the
+    page has stopped moving."""
     page.set_viewport_size({"width": VIEWPORT["width"], "height": 2400})
-    page.wait_for_timeout(800)  # let transitions settle
+    page.evaluate("window.__chipwarStill = 0")
+    page.wait_for_function(STILL, polling="raf", timeout=WAIT)
     page.screenshot(path=str(screenshot_dir() / f"{name}.png"), full_page=True)
     page.set_viewport_size(VIEWPORT)
 

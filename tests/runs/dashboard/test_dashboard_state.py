@@ -1,4 +1,9 @@
-"""The dashboard's server side without a browser: the session hub, the explore model, HTML."""
+"""The dashboard's server side without a browser: the session hub, the explore model, HTML.
+
+The hub writes a turn's files in a background thread; tests wait for that thread (failing if it
+is still writing after a generous time) and hold it at a point (runs/core/faults.py) to make an
+undo land while the files are pending, instead of hoping a sleep lines the two up.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ import json
 
 import pytest
 from helpers import small_scenario
+from reliability import PATIENCE
+from sweep_helpers import scaled_scenario, session_options
 
+from chipwar.runs.core import faults
 from chipwar.runs.dashboard.explore import ExploreRun, preset_levers
 from chipwar.runs.dashboard.room import action_choices
 from chipwar.runs.dashboard.state import SessionHub, markdown_html, report_body
@@ -19,7 +27,11 @@ from chipwar.world.errors import InputError
 def hub(tmp_path) -> SessionHub:
     path = tmp_path / "game.json"
     session = Session.new(
-        path, small_scenario(), seed=4, turn_months=2, until="2024-06", humans=["us", "china"]
+        path,
+        scaled_scenario(small_scenario()),
+        seed=4,
+        humans=["us", "china"],
+        **session_options(2, 3),
     )
     tokens = AccessTokens.issue("game", session.roles)
     return SessionHub(Session.open(path), tokens, write_files=False)
@@ -69,11 +81,18 @@ def test_only_the_facilitator_advances_undoes_and_reads_the_report(hub):
     assert hub.session.turns_played == 0
 
 
+def _show_report(hub: SessionHub, facilitator) -> None:
+    """What the facilitator's page does after an advance: show the text, then ask for charts."""
+    view = hub.report_view(facilitator)
+    assert hub.report_charts(facilitator, view.key).count("data:image/png;base64,") == 3
+
+
 def test_an_advance_from_the_page_writes_what_the_command_line_writes(hub):
     facilitator = hub.grant(hub.tokens.facilitator)
     hub.write_files = True
     hub.advance(facilitator, force=True)
-    hub.wait_for_files()
+    _show_report(hub, facilitator)  # the writer waits for a page to have shown the report
+    assert hub.wait_for_files(PATIENCE), "the turn's files were still being written"
     folder = hub.session.path.with_suffix(".d")
     names = {p.name for p in (folder / "turn-01").iterdir()}
     assert names == {
@@ -87,6 +106,21 @@ def test_an_advance_from_the_page_writes_what_the_command_line_writes(hub):
     assert hub.last_error is None
     hub.undo(facilitator)  # the session's undo removes them, as `wargame undo` does
     assert not (folder / "turn-01").exists()
+
+
+def test_an_undo_while_the_turn_files_are_pending_leaves_no_files(hub):
+    facilitator = hub.grant(hub.tokens.facilitator)
+    hub.write_files = True
+    folder = hub.session.path.with_suffix(".d")
+    with faults.hold("before-turn-files") as gate:
+        hub.advance(facilitator, force=True)
+        _show_report(hub, facilitator)
+        assert gate.arrived.wait(PATIENCE), "the writer never got to the turn's files"
+        assert hub.undo(facilitator) == 1  # while the writer waits for the lock
+        assert not hub.wait_for_files(0)  # still held
+    assert hub.wait_for_files(PATIENCE), "the turn's files were still being written"
+    assert not (folder / "turn-01").exists() and not (folder / "briefs").exists()
+    assert hub.last_error is None and hub.session.turns_played == 0
 
 
 def test_changes_by_another_process_reach_the_hub(hub):
