@@ -41,21 +41,28 @@ def _run_dir_bytes(out: Path) -> dict[str, bytes]:
 
 @pytest.mark.slow
 def test_the_same_bytes_whatever_the_hash_seed(tmp_path):
-    """String hashing (set and dict order of strings) must not reach the results."""
-    argv = ["run", "--scenario", "porous", "--scale", "2000", "--until", "2025-06", "--seed", "3"]
-    argv += ["--set", "us.kyc=0.4", "--set", "params.detection_base=0.01"]
+    """String hashing (set and dict order of strings) must not reach the results.
+
+    The runs go past porous's branch date (2026-06), where the ``us.kyc`` override takes over;
+    the same run without it must differ, else the override was compared without ever acting.
+    """
+    argv = ["run", "--scenario", "porous", "--scale", "2000", "--until", "2026-09", "--seed", "3"]
+    argv += ["--set", "params.detection_base=0.01"]
+    kyc = ["--set", "us.kyc=0.4"]
+    runs = {seed: (seed, [*argv, *kyc]) for seed in ("0", "1", "12345")}
+    runs["no-kyc"] = ("0", argv)
     processes = {}
-    for hash_seed in ("0", "1", "12345"):
+    for name, (hash_seed, args) in runs.items():
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         command = [
             sys.executable,
             "-m",
             "chipwar.runs.cli",
-            *argv,
+            *args,
             "--out",
-            str(tmp_path / hash_seed),
+            str(tmp_path / name),
         ]
-        processes[hash_seed] = subprocess.Popen(
+        processes[name] = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
     for process in processes.values():
@@ -67,6 +74,9 @@ def test_the_same_bytes_whatever_the_hash_seed(tmp_path):
         for name in RUN_FILES:
             assert again[name] == first[name], f"{name} differs with PYTHONHASHSEED={hash_seed}"
         tally("determinism: chipwar run, PYTHONHASHSEED 0 vs " + hash_seed, "same bytes")
+    without = _run_dir_bytes(tmp_path / "no-kyc")
+    for name in ("series.parquet", "countries.parquet"):
+        assert without[name] != first[name], f"--set us.kyc=0.4 left {name} unchanged"
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,15 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
+import types
 from pathlib import Path
 
 import pytest
 
 from chipwar.world import lazy_imports
+
+PATIENCE = 300.0  # seconds a wait may take on a loaded machine before the test fails
 
 PROBE = textwrap.dedent(
     """
@@ -73,33 +77,60 @@ def test_eager_imports_switch_turns_deferral_off() -> None:
 
 
 @pytest.fixture
-def slow_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A module that takes a while to run its code, deferred by its own finder."""
-    name = "chipwar_slow_probe_module"
+def gated_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A deferred module (by its own finder) whose code stops half-way until the test says go:
+    ``STARTED`` is set, ``gate.running`` is set, then it waits for ``gate.proceed`` before
+    ``VALUE``. Yields the module's name and the gate."""
+    name = "chipwar_gated_probe_module"
+    gate = types.ModuleType("chipwar_probe_gate")
+    gate.running, gate.proceed = threading.Event(), threading.Event()
+    monkeypatch.setitem(sys.modules, gate.__name__, gate)
     (tmp_path / f"{name}.py").write_text(
-        "import time\nSTARTED = True\ntime.sleep(0.3)\nVALUE = 42\n", encoding="utf-8"
+        "import chipwar_probe_gate as gate\n"
+        "STARTED = True\n"
+        "gate.running.set()\n"
+        "assert gate.proceed.wait(300), 'the test never let the module finish'\n"
+        "VALUE = 42\n",
+        encoding="utf-8",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     finder = lazy_imports._DeferringFinder(frozenset({name}))
     sys.meta_path.insert(0, finder)
     try:
-        yield name
+        yield name, gate
     finally:
+        gate.proceed.set()
         sys.meta_path.remove(finder)
         sys.modules.pop(name, None)
 
 
-def test_deferred_module_runs_on_first_use(slow_module: str) -> None:
-    module = __import__(slow_module)
-    assert lazy_imports.is_deferred(slow_module)
-    assert module.__name__ == slow_module  # metadata does not trigger the load
-    assert lazy_imports.is_deferred(slow_module)
+def test_deferred_module_runs_on_first_use(gated_module) -> None:
+    name, gate = gated_module
+    gate.proceed.set()
+    module = __import__(name)
+    assert lazy_imports.is_deferred(name)
+    assert module.__name__ == name  # metadata does not trigger the load
+    assert lazy_imports.is_deferred(name) and not gate.running.is_set()
     assert module.VALUE == 42
-    assert not lazy_imports.is_deferred(slow_module)
+    assert not lazy_imports.is_deferred(name)
 
 
-def test_threads_never_see_a_half_run_module(slow_module: str) -> None:
-    module = __import__(slow_module)
+def _in_load(thread: threading.Thread) -> bool:
+    """True while ``thread`` is inside the deferred-module loader (waiting for its lock)."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code is lazy_imports._load.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def test_threads_never_see_a_half_run_module(gated_module) -> None:
+    """Readers that arrive while another thread is half-way through the module's code wait for
+    the whole module: with the module stopped half-way, each reader is seen waiting in the
+    loader before the module may finish, so none can have read it early."""
+    name, gate = gated_module
+    module = __import__(name)
     seen: list[object] = []
     errors: list[BaseException] = []
 
@@ -109,11 +140,23 @@ def test_threads_never_see_a_half_run_module(slow_module: str) -> None:
         except BaseException as exc:  # an AttributeError here is the bug this guards against
             errors.append(exc)
 
-    threads = [threading.Thread(target=read) for _ in range(6)]
-    for t in threads:
+    first = threading.Thread(target=read)
+    first.start()
+    assert gate.running.wait(PATIENCE), "the module's code never started"
+    namespace = object.__getattribute__(module, "__dict__")  # without asking for the load
+    assert namespace.get("STARTED") and "VALUE" not in namespace  # half-run now
+    readers = [threading.Thread(target=read) for _ in range(5)]
+    for t in readers:
         t.start()
-    for t in threads:
-        t.join()
+    deadline = time.monotonic() + PATIENCE
+    while not all(_in_load(t) for t in readers):
+        assert errors == [], errors  # a reader got through to the half-run module
+        assert time.monotonic() < deadline, "the readers never reached the loader"
+        time.sleep(0.01)
+    gate.proceed.set()
+    for t in (first, *readers):
+        t.join(PATIENCE)
+        assert not t.is_alive()
     assert errors == []
     assert seen == [42] * 6
 
@@ -158,6 +201,7 @@ def test_stop_deferring_runs_what_is_pending_and_defers_nothing_new(
         sys.meta_path[:] = saved
         for name in names:
             sys.modules.pop(name, None)
+
 
 # --- who switches deferral on: the command line, never a library import -------------------------
 def _fresh(code: str) -> str:
@@ -207,6 +251,7 @@ def test_the_command_line_entry_point_switches_deferral_on(call: str, installed:
         """
     )
     assert found == str(installed)
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("parent_defers", [True, False])
