@@ -70,7 +70,11 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int = DOCUMENT_MODE) ->
     """Temporary name in the same folder (created if missing), flushed, then renamed over."""
     path = Path(path)
     _make_folder(path.parent)
-    tmp = _stage(path, data, mode)
+    _rename_into_place(_stage(path, data, mode), path)
+
+
+def _rename_into_place(tmp: Path, path: Path) -> None:
+    """Rename a staged temporary over ``path``; on failure the temporary is removed."""
     try:
         os.replace(tmp, path)
     except BaseException as err:
@@ -146,10 +150,9 @@ def atomic_path(path: Path, *, mode: int = DOCUMENT_MODE) -> Iterator[Path]:
         with open(tmp, "rb") as handle:  # the writer may have replaced the file: sync what is there
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except BaseException as err:
         tmp.unlink(missing_ok=True)
         if isinstance(err, OSError):
             raise OutputError(path, err) from None
         raise
-    faults.reached("after-writes")
+    _rename_into_place(tmp, path)
