@@ -1,0 +1,293 @@
+"""`chipwar tournament`: every US doctrine against every China doctrine, over ensemble members.
+
+An empirical game (runs/experiments/egta.py; docs/ODD.md, "Doctrine tournament"): each pairing
+of a US doctrine and a China doctrine is played in the same ensemble members with the same seeds
+(common random numbers, so differences between pairings are not masked by draws), each side's
+payoff is measured from what the model records, and the mean game over members is analysed:
+payoff matrices, best responses, pure-strategy equilibria and how far they hold across members.
+
+It writes ``payoffs.parquet`` (one row per pairing and member), ``report.md`` and
+``payoffs.png``; the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from chipwar.runs.core.atomic import write_files_atomic
+from chipwar.runs.core.textdoc import Bullets, Document, Heading, Image, Paragraph, Table
+from chipwar.runs.experiments.egta import GameEstimate, best_response_masks, estimate_game
+from chipwar.viz.tournament_plots import plot_payoff_heatmaps
+
+CHART, PAYOFFS, REPORT = "payoffs.png", "payoffs.parquet", "report.md"
+INFO_KEY = b"chipwar.tournament"
+KEYS = ("us_doctrine", "china_doctrine", "draw")
+
+
+@dataclass(frozen=True)
+class TournamentInfo:
+    """What a tournament was, for its report."""
+
+    scenario: str
+    horizon: str
+    seed: int
+    members: int
+    us_doctrines: tuple[str, ...]
+    china_doctrines: tuple[str, ...]
+    bootstrap: int = 1000
+    ensemble: str = ""  # where the members came from (file and fit), one line
+
+
+def payoff_arrays(
+    table: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """The payoff samples of a payoffs table as (draws, US doctrines, China doctrines) arrays.
+
+    Doctrines keep the order of their first row; every (pairing, draw) must appear once.
+    """
+    us_names = tuple(dict.fromkeys(table["us_doctrine"]))
+    china_names = tuple(dict.fromkeys(table["china_doctrine"]))
+    draws = sorted(set(table["draw"]))
+    if table.duplicated(list(KEYS)).any():
+        raise ValueError("a pairing appears twice for the same draw")
+    if len(table) != len(us_names) * len(china_names) * len(draws):
+        raise ValueError("the payoffs table misses pairings for some draws")
+    frame = table.set_index(list(KEYS)).sort_index()
+    index = pd.MultiIndex.from_product([us_names, china_names, draws], names=list(KEYS))
+    shape = (len(us_names), len(china_names), len(draws))
+    arrays = [
+        np.moveaxis(frame[column].reindex(index).to_numpy(float).reshape(shape), -1, 0)
+        for column in ("us_payoff", "china_payoff")
+    ]
+    return arrays[0], arrays[1], us_names, china_names
+
+
+def analyse(table: pd.DataFrame, seed: int, bootstrap: int = 1000) -> GameEstimate:
+    """The mean game of a payoffs table and its uncertainty across members."""
+    us, china, us_names, china_names = payoff_arrays(table)
+    return estimate_game(us, china, us_names, china_names, seed, bootstrap)
+
+
+# --- the report --------------------------------------------------------------------------------
+def _num(value: float) -> str:
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.0f}%"
+
+
+def _matrix(mean: np.ndarray, low: np.ndarray, high: np.ndarray, g: GameEstimate) -> Table:
+    rows = [
+        [
+            us,
+            *(
+                f"{_num(mean[i, j])} [{_num(low[i, j])}, {_num(high[i, j])}]"
+                for j in range(mean.shape[1])
+            ),
+        ]
+        for i, us in enumerate(g.us_strategies)
+    ]
+    return Table(["US \\ China", *g.china_strategies], rows, [False] + [True] * mean.shape[1])
+
+
+def _names(names: Sequence[str], picks: Sequence[int]) -> str:
+    return ", ".join(names[k] for k in picks)
+
+
+def _best_response_table(g: GameEstimate, side: str) -> Table:
+    """For each opponent doctrine: the best response of the mean game, then every own doctrine's
+    share of members (and of bootstrap resamples) in which it is a best response."""
+    if side == "us":
+        own, other = g.us_strategies, g.china_strategies
+        best = g.us_best_responses()
+        members, boot = g.us_best_share_members.T, g.us_best_share_bootstrap.T
+    else:
+        own, other = g.china_strategies, g.us_strategies
+        best = g.china_best_responses()
+        members, boot = g.china_best_share_members, g.china_best_share_bootstrap
+    rows = [
+        [
+            name,
+            _names(own, best[k]),
+            *(f"{_pct(members[k, o])} / {_pct(boot[k, o])}" for o in range(len(own))),
+        ]
+        for k, name in enumerate(other)
+    ]
+    opponent = "China" if side == "us" else "US"
+    return Table(
+        [f"against {opponent}", "best response (mean game)", *own],
+        rows,
+        [False, False] + [True] * len(own),
+    )
+
+
+def _equilibrium_table(g: GameEstimate) -> Table:
+    rows = []
+    for i, us in enumerate(g.us_strategies):
+        for j, china in enumerate(g.china_strategies):
+            rows.append(
+                [
+                    us,
+                    china,
+                    "yes" if (i, j) in g.equilibria else "",
+                    _num(g.regret[i, j]),
+                    _pct(g.equilibrium_share_members[i, j]),
+                    _pct(g.equilibrium_share_bootstrap[i, j]),
+                ]
+            )
+    return Table(
+        [
+            "US",
+            "China",
+            "equilibrium (mean game)",
+            "regret",
+            "share of members",
+            "share of resamples",
+        ],
+        rows,
+        [False, False, False, True, True, True],
+    )
+
+
+def _equilibrium_text(g: GameEstimate) -> str:
+    if g.equilibria:
+        found = "; ".join(
+            f"**US {g.us_strategies[i]}, China {g.china_strategies[j]}**" for i, j in g.equilibria
+        )
+        count = len(g.equilibria)
+        return (
+            f"The mean game has {count} pure-strategy Nash equilibri{'um' if count == 1 else 'a'}: "
+            f"{found}."
+        )
+    i, j = np.unravel_index(int(np.argmin(g.regret)), g.regret.shape)
+    return (
+        "The mean game has no pure-strategy Nash equilibrium. The profile of least regret is "
+        f"US {g.us_strategies[i]}, China {g.china_strategies[j]} (regret {_num(g.regret[i, j])}: "
+        "the most a side gains there by switching doctrine alone)."
+    )
+
+
+def component_table(table: pd.DataFrame, components: Sequence[str]) -> Table:
+    """Mean of each payoff component over members, by pairing."""
+    means = table.groupby(["us_doctrine", "china_doctrine"], sort=False)[list(components)].mean()
+    rows = [[us, china, *(_num(v) for v in values)] for (us, china), values in means.iterrows()]
+    return Table(["US", "China", *components], rows, [False, False] + [True] * len(components))
+
+
+def tournament_document(
+    table: pd.DataFrame,
+    g: GameEstimate,
+    info: TournamentInfo,
+    components: Sequence[str],
+    payoff_notes: Sequence[str],
+) -> Document:
+    """The report: setting, payoff matrices, best responses, equilibria and components."""
+    doc = Document(f"Doctrine tournament: {info.scenario}")
+    setting = (
+        f"Scenario `{info.scenario}` to {info.horizon}: {len(info.us_doctrines)} US doctrines "
+        f"against {len(info.china_doctrines)} China doctrines, each pairing played in the same "
+        f"{info.members} ensemble member{'' if info.members == 1 else 's'} with the same seeds "
+        f"(master seed {info.seed})."
+    )
+    if info.ensemble:
+        setting += f" Members: {info.ensemble}."
+    doc.add(
+        Paragraph(setting),
+        Paragraph('Payoffs are defined in docs/ODD.md ("Doctrine tournament"); in short:'),
+        Bullets(list(payoff_notes)),
+        Image(CHART, "payoff heatmaps"),
+        Heading("Payoff matrices"),
+        Paragraph(
+            "Rows are US doctrines, columns China doctrines; each cell is the mean payoff over "
+            "members with its 10th and 90th percentile across members in brackets."
+        ),
+        Heading("US payoff", 3),
+        _matrix(g.us_mean, g.us_p10, g.us_p90, g),
+        Heading("China payoff", 3),
+        _matrix(g.china_mean, g.china_p10, g.china_p90, g),
+        Heading("Best responses"),
+        Paragraph(
+            "For each opponent doctrine, the best response in the mean game, then for each own "
+            "doctrine the share of members in whose own game it is a best response / the share "
+            f"of {g.bootstrap} bootstrap resamples of the members in whose mean game it is (ties "
+            "count for every tied doctrine, so shares can add up to more than 100%)."
+        ),
+        Heading("US best responses", 3),
+        _best_response_table(g, "us"),
+        Heading("China best responses", 3),
+        _best_response_table(g, "china"),
+        Heading("Equilibria"),
+        Paragraph(_equilibrium_text(g)),
+        Paragraph(
+            "Every pairing: whether it is a pure-strategy equilibrium of the mean game, its regret "
+            "there (the larger of the two sides' gains from switching doctrine alone; 0 at an "
+            "equilibrium), and the share of members in whose own game, and of bootstrap resamples "
+            "in whose mean game, it is an equilibrium."
+        ),
+        _equilibrium_table(g),
+        Heading("Payoff components"),
+        Paragraph("Mean over members; `payoffs.parquet` holds every member's values."),
+        component_table(table, components),
+    )
+    return doc
+
+
+# --- the files ---------------------------------------------------------------------------------
+def payoffs_bytes(table: pd.DataFrame, info: TournamentInfo) -> bytes:
+    """The payoffs table as Parquet (zstd), with the tournament's settings in its metadata."""
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    metadata = dict(arrow.schema.metadata or {})
+    metadata[INFO_KEY] = json.dumps(asdict(info), sort_keys=True).encode()
+    buffer = io.BytesIO()
+    pq.write_table(arrow.replace_schema_metadata(metadata), buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def chart_bytes(g: GameEstimate, info: TournamentInfo) -> bytes:
+    """The payoff heatmaps of the mean game as PNG bytes."""
+    us_best, china_best = best_response_masks(g.us_mean, g.china_mean)
+    buffer = io.BytesIO()
+    plot_payoff_heatmaps(
+        g.us_strategies,
+        g.china_strategies,
+        (g.us_mean, g.us_p10, g.us_p90),
+        (g.china_mean, g.china_p10, g.china_p90),
+        us_best,
+        china_best,
+        g.equilibria,
+        f"Doctrine tournament: {info.scenario} to {info.horizon}, {info.members} members",
+        buffer,
+    )
+    return buffer.getvalue()
+
+
+def write_tournament(
+    out: Path,
+    table: pd.DataFrame,
+    info: TournamentInfo,
+    components: Sequence[str],
+    payoff_notes: Sequence[str],
+) -> GameEstimate:
+    """Analyse a payoffs table and write its three files into ``out``, all or none."""
+    g = analyse(table, info.seed, info.bootstrap)
+    doc = tournament_document(table, g, info, components, payoff_notes)
+    write_files_atomic(
+        Path(out),
+        {
+            PAYOFFS: payoffs_bytes(table, info),
+            REPORT: doc.to_markdown().encode(),
+            CHART: chart_bytes(g, info),
+        },
+    )
+    return g

@@ -1,0 +1,103 @@
+"""The doctrine tournament: payoff tables, their analysis, the report and its files."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from chipwar.runs.experiments import tournament as t
+
+DOCTRINES = ("hawk", "pragmatist", "dove")
+
+
+def synthetic_table(us: np.ndarray, china: np.ndarray, names=DOCTRINES, shuffle: int | None = None):
+    """A payoffs table of given samples (draws, m, n), rows in tournament order or shuffled."""
+    rows = []
+    for i, j, d in itertools.product(range(us.shape[1]), range(us.shape[2]), range(us.shape[0])):
+        rows.append(
+            {
+                "us_doctrine": names[i],
+                "china_doctrine": names[j],
+                "draw": d,
+                "member": d % 3,
+                "seed": 1000 + d,
+                "lead_months": float(us[d, i, j]),
+                "us_payoff": float(us[d, i, j]),
+                "china_payoff": float(china[d, i, j]),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if shuffle is not None:
+        table = table.sample(frac=1.0, random_state=shuffle)
+        first = table.drop_duplicates("us_doctrine")  # keep the doctrine order of first rows
+        order = {n: k for k, n in enumerate(names)}
+        table = table.sort_values(
+            ["us_doctrine", "china_doctrine"], key=lambda c: c.map(order), kind="stable"
+        )
+        assert len(first) == us.shape[1]
+    return table.reset_index(drop=True)
+
+
+def info(members: int = 4, seed: int = 5) -> t.TournamentInfo:
+    return t.TournamentInfo("current-policy", "2028-12", seed, members, DOCTRINES, DOCTRINES)
+
+
+def test_payoff_arrays_invert_the_table_in_any_row_order():
+    rng = np.random.default_rng(0)
+    us, china = rng.normal(size=(4, 3, 3)), rng.normal(size=(4, 3, 3))
+    for table in (synthetic_table(us, china), synthetic_table(us, china, shuffle=1)):
+        got_us, got_china, us_names, china_names = t.payoff_arrays(table)
+        np.testing.assert_array_equal(got_us, us)
+        np.testing.assert_array_equal(got_china, china)
+        assert us_names == china_names == DOCTRINES
+
+
+def test_incomplete_or_duplicated_tables_are_refused():
+    table = synthetic_table(np.zeros((2, 3, 3)), np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match="misses"):
+        t.payoff_arrays(table.iloc[1:])
+    with pytest.raises(ValueError, match="twice"):
+        t.payoff_arrays(pd.concat([table, table.iloc[:1]]).reset_index(drop=True))
+
+
+def test_report_of_a_prisoners_dilemma_names_its_equilibrium_and_shares(tmp_path):
+    # US and China as prisoners: hawk defects, dove cooperates; pragmatist is dominated.
+    pd_us = np.array([[1.0, 1.5, 5.0], [0.5, 0.5, 4.0], [0.0, 0.2, 3.0]])
+    rng = np.random.default_rng(1)
+    noise = rng.normal(scale=0.05, size=(6, 3, 3))
+    table = synthetic_table(pd_us + noise, pd_us.T + noise.transpose(0, 2, 1))
+    g = t.write_tournament(tmp_path, table, info(6), ["lead_months"], ["a note"])
+    assert g.equilibria == [(0, 0)]
+    text = (tmp_path / "report.md").read_text()
+    assert "1 pure-strategy Nash equilibrium: **US hawk, China hawk**" in text
+    assert "| hawk | hawk | yes | 0.00 | 100% | 100% |" in text
+    assert "![payoff heatmaps](payoffs.png)" in text and "- a note" in text
+    assert (tmp_path / "payoffs.png").read_bytes().startswith(b"\x89PNG")
+    stored = pq.read_table(tmp_path / "payoffs.parquet")
+    assert b"chipwar.tournament" in stored.schema.metadata
+    pd.testing.assert_frame_equal(stored.to_pandas(), table)
+
+
+def test_matching_pennies_has_no_pure_equilibrium_and_says_so(tmp_path):
+    us = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    table = synthetic_table(np.stack([us] * 3), np.stack([-us] * 3), names=("heads", "tails"))
+    names = ("heads", "tails")
+    pennies = t.TournamentInfo("s", "2028-12", 0, 3, names, names, bootstrap=20)
+    g = t.write_tournament(tmp_path, table, pennies, ["lead_months"], ["x"])
+    assert g.equilibria == []
+    text = (tmp_path / "report.md").read_text()
+    assert "no pure-strategy Nash equilibrium" in text and "regret 2.00" in text
+
+
+def test_the_same_table_and_seed_write_the_same_bytes(tmp_path):
+    rng = np.random.default_rng(2)
+    table = synthetic_table(rng.normal(size=(5, 3, 3)), rng.normal(size=(5, 3, 3)))
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        t.write_tournament(tmp_path / folder, table, info(5), ["lead_months"], ["x"])
+    for name in (t.PAYOFFS, t.REPORT, t.CHART):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
