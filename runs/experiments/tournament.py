@@ -7,16 +7,23 @@ payoff is measured from what the model records, and the mean game over members i
 payoff matrices, best responses, pure-strategy equilibria and how far they hold across members.
 
 It writes ``payoffs.parquet`` (one row per pairing and member), ``report.md`` and
-``payoffs.png``; the same seed gives the same bytes.
+``payoffs.png``; the same seed gives the same bytes, on any executor.
+
+The doctrines: the built-in personalities (hawk, pragmatist, dove) and every doctrine the
+scenario file describes as data (its ``[doctrines.NAME]`` tables), for the US government and the
+PRC government alike. Every other role keeps what the scenario gives it (exogenous levers, or
+its own ``[players]`` entry), the same in every pairing.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,13 +31,30 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chipwar.runs.core.atomic import write_files_atomic
+from chipwar.runs.core.executors import ExecutorInfo, Progress, run_all
 from chipwar.runs.core.textdoc import Bullets, Document, Heading, Image, Paragraph, Table
 from chipwar.runs.experiments.egta import GameEstimate, best_response_masks, estimate_game
+from chipwar.runs.experiments.payoffs import (
+    COMPONENT_NAMES,
+    COST_LEVERS,
+    Weights,
+    measure,
+    payoffs,
+)
 from chipwar.viz.tournament_plots import plot_payoff_heatmaps
+from chipwar.world.calendar import parse_month
+from chipwar.world.errors import InputError
+
+if TYPE_CHECKING:
+    from chipwar.world.ensemble import Ensemble, Member
+    from chipwar.world.scenario import Scenario
 
 CHART, PAYOFFS, REPORT = "payoffs.png", "payoffs.parquet", "report.md"
 INFO_KEY = b"chipwar.tournament"
 KEYS = ("us_doctrine", "china_doctrine", "draw")
+US_ROLE, CHINA_ROLE = "us", "china"
+DEFAULT_HORIZON = "2028-12"
+DEFAULT_MEMBERS = 20
 
 
 @dataclass(frozen=True)
@@ -45,6 +69,7 @@ class TournamentInfo:
     china_doctrines: tuple[str, ...]
     bootstrap: int = 1000
     ensemble: str = ""  # where the members came from (file and fit), one line
+    payoff: tuple[str, ...] = ()  # each side's payoff as a formula
 
 
 def payoff_arrays(
@@ -75,6 +100,160 @@ def analyse(table: pd.DataFrame, seed: int, bootstrap: int = 1000) -> GameEstima
     """The mean game of a payoffs table and its uncertainty across members."""
     us, china, us_names, china_names = payoff_arrays(table)
     return estimate_game(us, china, us_names, china_names, seed, bootstrap)
+
+
+# --- playing --------------------------------------------------------------------------------
+def doctrines_of(scenario: Scenario) -> tuple[str, ...]:
+    """The tournament's strategies: the built-in personalities, then the scenario's doctrines."""
+    from chipwar.world.doctrines import PERSONALITIES
+
+    return (*PERSONALITIES, *(d for d in scenario.doctrines if d not in PERSONALITIES))
+
+
+def check_horizon(scenario: Scenario, until: str) -> None:
+    """The horizon must leave the doctrines time to act: after the branch, within the run."""
+    try:
+        month = parse_month(until)
+    except ValueError:
+        raise InputError("--until", "until", until, "a month as YYYY-MM") from None
+    if not parse_month(scenario.branch) <= month <= parse_month(scenario.end):
+        raise InputError(
+            "--until",
+            "until",
+            until,
+            f"a month from the branch date {scenario.branch} (when the doctrines start to play) "
+            f"to the end {scenario.end} of scenario {scenario.name}",
+        )
+
+
+def play(
+    scenario: Scenario,
+    us_doctrine: str,
+    china_doctrine: str,
+    member: Member | None,
+    seed: int,
+    until: str = DEFAULT_HORIZON,
+) -> dict[str, float]:
+    """One pairing in one ensemble member: its payoff components (runs/experiments/payoffs.py).
+
+    The US and PRC governments are played by the two doctrines; the member's parameters replace
+    the scenario's; the run stops at ``until``, where the outcomes are read.
+    """
+    from chipwar.world.ensemble import apply_member
+    from chipwar.world.model import ChipWarModel
+    from chipwar.world.scenario import with_players
+
+    match = with_players(
+        scenario, {US_ROLE: us_doctrine, CHINA_ROLE: china_doctrine}, source="tournament"
+    )
+    if member is not None:
+        match = apply_member(match, member)
+    model = ChipWarModel(match, rng=seed, until=until)
+    levers = []
+    while model.running:
+        model.step()
+        seen = model.observe()
+        if seen.date >= match.branch:
+            levers.append({"date": seen.date, **{key: seen.levers[key] for key in COST_LEVERS}})
+    return measure(model.series_table(), pd.DataFrame(levers), match.branch, until)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One task: a pairing in one drawn member, with the draw's seed."""
+
+    us: str
+    china: str
+    draw: int  # position in the draw (0..members-1)
+    member: Member
+    seed: int
+
+
+def _play_match(scenario: Scenario, until: str, match: Match) -> dict[str, float]:
+    """Worker side (picklable through functools.partial)."""
+    return play(scenario, match.us, match.china, match.member, match.seed, until)
+
+
+def plan_matches(
+    us: Sequence[str], china: Sequence[str], members: Sequence[Member], seed: int
+) -> list[Match]:
+    """Every pairing in every drawn member; the draw's seed is shared by all pairings in it
+    (common random numbers). Ordered by pairing, then draw, as ``payoffs.parquet`` is."""
+    from chipwar.world.ensemble import member_seed
+
+    seeds = [member_seed(seed, draw) for draw in range(len(members))]
+    return [
+        Match(a, b, draw, member, seeds[draw])
+        for a in us
+        for b in china
+        for draw, member in enumerate(members)
+    ]
+
+
+def payoff_table(
+    matches: Sequence[Match], results: Sequence[dict[str, float]], w: Weights
+) -> pd.DataFrame:
+    """One row per match: keys, member, seed, the components and each side's payoff."""
+    rows = []
+    for match, components in zip(matches, results, strict=True):
+        us, china = payoffs(components, w)
+        rows.append(
+            {
+                "us_doctrine": match.us,
+                "china_doctrine": match.china,
+                "draw": match.draw,
+                "member": match.member.index,
+                "seed": match.seed,
+                **{name: components[name] for name in COMPONENT_NAMES},
+                "us_payoff": us,
+                "china_payoff": china,
+            }
+        )
+    table = pd.DataFrame(rows)
+    return table.astype({"draw": "int64", "member": "int64", "seed": "int64"})
+
+
+def ensemble_line(ensemble: Ensemble) -> str:
+    """Where the members came from, for the report (no path: the bytes must not depend on it)."""
+    record = ensemble.fit_record
+    method = record.get("method", "unknown method")
+    return (
+        f"drawn by weight from an ensemble of {len(ensemble)} parameter sets ({method}; "
+        f"file sha256 {ensemble.sha256[:12]})"
+    )
+
+
+def run_tournament(
+    scenario: Scenario,
+    ensemble: Ensemble,
+    out: Path,
+    info: ExecutorInfo,
+    members: int = DEFAULT_MEMBERS,
+    seed: int = 0,
+    until: str = DEFAULT_HORIZON,
+    weights: Weights | None = None,
+    progress: bool = False,
+) -> GameEstimate:
+    """Play every pairing over ``members`` draws from ``ensemble``, then analyse and write."""
+    check_horizon(scenario, until)
+    w = weights or Weights()
+    doctrines = doctrines_of(scenario)
+    drawn = ensemble.draw(members, seed)
+    matches = plan_matches(doctrines, doctrines, drawn, seed)
+    fn = functools.partial(_play_match, scenario, until)
+    results = run_all(fn, matches, info, Progress("tournament", show=progress))
+    table = payoff_table(matches, results, w)
+    tournament = TournamentInfo(
+        scenario=scenario.name,
+        horizon=until,
+        seed=seed,
+        members=members,
+        us_doctrines=doctrines,
+        china_doctrines=doctrines,
+        ensemble=ensemble_line(ensemble),
+        payoff=tuple(w.describe()),
+    )
+    return write_tournament(out, table, tournament, COMPONENT_NAMES)
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -190,7 +369,6 @@ def tournament_document(
     g: GameEstimate,
     info: TournamentInfo,
     components: Sequence[str],
-    payoff_notes: Sequence[str],
 ) -> Document:
     """The report: setting, payoff matrices, best responses, equilibria and components."""
     doc = Document(f"Doctrine tournament: {info.scenario}")
@@ -205,7 +383,7 @@ def tournament_document(
     doc.add(
         Paragraph(setting),
         Paragraph('Payoffs are defined in docs/ODD.md ("Doctrine tournament"); in short:'),
-        Bullets(list(payoff_notes)),
+        Bullets(list(info.payoff)),
         Image(CHART, "payoff heatmaps"),
         Heading("Payoff matrices"),
         Paragraph(
@@ -277,11 +455,10 @@ def write_tournament(
     table: pd.DataFrame,
     info: TournamentInfo,
     components: Sequence[str],
-    payoff_notes: Sequence[str],
 ) -> GameEstimate:
     """Analyse a payoffs table and write its three files into ``out``, all or none."""
     g = analyse(table, info.seed, info.bootstrap)
-    doc = tournament_document(table, g, info, components, payoff_notes)
+    doc = tournament_document(table, g, info, components)
     write_files_atomic(
         Path(out),
         {

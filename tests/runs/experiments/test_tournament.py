@@ -43,7 +43,9 @@ def synthetic_table(us: np.ndarray, china: np.ndarray, names=DOCTRINES, shuffle:
 
 
 def info(members: int = 4, seed: int = 5) -> t.TournamentInfo:
-    return t.TournamentInfo("current-policy", "2028-12", seed, members, DOCTRINES, DOCTRINES)
+    return t.TournamentInfo(
+        "current-policy", "2028-12", seed, members, DOCTRINES, DOCTRINES, payoff=("a note",)
+    )
 
 
 def test_payoff_arrays_invert_the_table_in_any_row_order():
@@ -70,7 +72,7 @@ def test_report_of_a_prisoners_dilemma_names_its_equilibrium_and_shares(tmp_path
     rng = np.random.default_rng(1)
     noise = rng.normal(scale=0.05, size=(6, 3, 3))
     table = synthetic_table(pd_us + noise, pd_us.T + noise.transpose(0, 2, 1))
-    g = t.write_tournament(tmp_path, table, info(6), ["lead_months"], ["a note"])
+    g = t.write_tournament(tmp_path, table, info(6), ["lead_months"])
     assert g.equilibria == [(0, 0)]
     text = (tmp_path / "report.md").read_text()
     assert "1 pure-strategy Nash equilibrium: **US hawk, China hawk**" in text
@@ -87,7 +89,7 @@ def test_matching_pennies_has_no_pure_equilibrium_and_says_so(tmp_path):
     table = synthetic_table(np.stack([us] * 3), np.stack([-us] * 3), names=("heads", "tails"))
     names = ("heads", "tails")
     pennies = t.TournamentInfo("s", "2028-12", 0, 3, names, names, bootstrap=20)
-    g = t.write_tournament(tmp_path, table, pennies, ["lead_months"], ["x"])
+    g = t.write_tournament(tmp_path, table, pennies, ["lead_months"])
     assert g.equilibria == []
     text = (tmp_path / "report.md").read_text()
     assert "no pure-strategy Nash equilibrium" in text and "regret 2.00" in text
@@ -98,6 +100,6 @@ def test_the_same_table_and_seed_write_the_same_bytes(tmp_path):
     table = synthetic_table(rng.normal(size=(5, 3, 3)), rng.normal(size=(5, 3, 3)))
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
-        t.write_tournament(tmp_path / folder, table, info(5), ["lead_months"], ["x"])
+        t.write_tournament(tmp_path / folder, table, info(5), ["lead_months"])
     for name in (t.PAYOFFS, t.REPORT, t.CHART):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
