@@ -12,6 +12,7 @@ import numpy as np
 
 from chipwar.agents.buyer import FIXED_STACK, Buyer
 from chipwar.agents.lab import Lab
+from chipwar.agents.players import make_players
 from chipwar.agents.smuggling import SmugglingNetwork, enter_networks
 from chipwar.agents.state import State
 from chipwar.world.adoption import AdoptionConfig, AdoptionField
@@ -123,10 +124,14 @@ class ChipWarModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters=model_reporters(), agenttype_reporters={Buyer: buyer_reporters()}
         )
+        # Roles played by a doctrine (agents/players.py); their views are seeded by the run's
+        # seed (Mesa's: the integer given, else one it drew), like a wargame session's briefs.
+        self.players = make_players(self, self.spec, int(self._seed))
 
     # --- one month
     def step(self) -> None:
-        """Policy, trade, diversion, labs, governments, adopters, then the books are closed."""
+        """Players, policy, trade, diversion, labs, governments, adopters, then the books are
+        closed."""
         self._begin_month()
         self.agents_by_type[State].do("step")
         self.market.produce_and_export(self.months)
@@ -136,6 +141,8 @@ class ChipWarModel(mesa.Model):
         self._choose_official_stacks()
         self._update_adoption()
         self._close_month()
+        if self.players is not None:
+            self.players.record(self)
 
     @property
     def date(self) -> str:
@@ -146,6 +153,8 @@ class ChipWarModel(mesa.Model):
         self.month_decisions = []
         self.ledger.begin_month()
         self.race.begin_month()
+        if self.players is not None:
+            self.players.play(self)  # a turn's moves join this month's scheduled changes
         for change in self.schedule.due(self.start_month + self.months):
             self._apply_settings(change.settings, change.label)
             self.record_event(
@@ -231,11 +240,12 @@ class ChipWarModel(mesa.Model):
 
     # --- actions available to the outside (wargame moves, the dashboard, tests)
     def schedule_change(
-        self, settings: dict[str, float], label: str, months_ahead: int = 0
+        self, settings: dict[str, float], label: str, months_ahead: int = 0, origin: str = "move"
     ) -> None:
-        """Queue lever changes for a coming month (0 = the next month simulated)."""
+        """Queue lever changes for a coming month (0 = the next month simulated); ``origin`` is
+        what the policy event says made them (a wargame ``move``, a ``player``)."""
         month = self.start_month + self.months + months_ahead
-        self.schedule.add(ScheduledChange(month, settings, label, "move"))
+        self.schedule.add(ScheduledChange(month, settings, label, origin))
 
     def clone(self) -> ChipWarModel:
         """A deep in-memory copy (never written to disk); parameters are immutable and shared."""
@@ -249,8 +259,10 @@ class ChipWarModel(mesa.Model):
         """
         generator = type(self.rng.bit_generator)(seed_sequence)
         self.rng.bit_generator.state = generator.state
-        stdlib_seed = int(seed_sequence.generate_state(1, np.uint64)[0])
+        stdlib_seed, player_seed = (int(x) for x in seed_sequence.generate_state(2, np.uint64))
         self.random.setstate(random.Random(stdlib_seed).getstate())
+        if self.players is not None:  # the players' estimation errors change with the seed
+            self.players.seed = player_seed >> 1
 
     # --- for agents
     def record_event(self, kind: str, text: str, **details: Any) -> None:
