@@ -22,6 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-runs", action="store_true", help="skip the whole runs at 10^5..10^7 adopters"
     )
     parser.add_argument(
+        "--no-tournament",
+        action="store_true",
+        help="skip the 3x3 doctrine tournament over 20 members (up to two minutes)",
+    )
+    parser.add_argument(
         "--soak", type=int, default=None, metavar="N", help="memory soak instead: N small runs"
     )
 
@@ -37,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from chipwar.benchmarks import harness
 
-    report = harness.run_bench(quick=args.quick, runs=not args.no_runs)
+    report = harness.run_bench(
+        quick=args.quick, runs=not args.no_runs, tournament=not args.no_tournament
+    )
     if args.json:  # the table still goes to stderr, so one run gives both
         print(harness.format_report(report), file=sys.stderr)
         print(json.dumps(report))

@@ -20,7 +20,7 @@ import pytest
 from chipwar.runs.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[3]
-HARNESS = ("__init__.py", "harness.py", "reference.py", "soak.py", "wholerun.py")
+HARNESS = ("__init__.py", "harness.py", "reference.py", "soak.py", "tournament.py", "wholerun.py")
 
 
 def test_bench_options_parse() -> None:
