@@ -378,7 +378,6 @@ def _tournament(args: argparse.Namespace) -> int:
     from chipwar.runs.core.single_run import prepare_out_dir
     from chipwar.runs.experiments.payoffs import load_weights
     from chipwar.runs.experiments.tournament import check_horizon, doctrines_of, run_tournament
-    from chipwar.world.ensemble import load_ensemble
     from chipwar.world.scenario import load_scenario, with_overrides
 
     check_executor_options(args.workers, args.dask)
@@ -387,6 +386,8 @@ def _tournament(args: argparse.Namespace) -> int:
         scenario = with_overrides(scenario, {"scale": args.scale}, source="--scale")
     check_horizon(scenario, args.until)
     weights = load_weights(str(args.weights)) if args.weights is not None else None
+    from chipwar.world.ensemble import load_ensemble
+
     ensemble = load_ensemble(args.ensemble)
     prepare_out_dir(args.out)
     doctrines = doctrines_of(scenario)

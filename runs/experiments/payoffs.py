@@ -137,7 +137,7 @@ def measure(
     if rows.empty:
         raise ValueError(f"the run did not reach the horizon {horizon}")
     end = rows.iloc[0]
-    after = series[series["date"] >= branch]
+    after = series[(series["date"] >= branch) & (series["date"] <= horizon)]
     before = series[series["date"] < branch]
     seized_before = float(before["seized_h100e_cum"].iloc[-1]) if len(before) else 0.0
     acting = levers[(levers["date"] >= branch) & (levers["date"] <= horizon)]

@@ -9,7 +9,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from chipwar.runs.cli.main import main
+from chipwar.runs.experiments import payoffs
 from chipwar.runs.experiments import tournament as t
+from chipwar.world.errors import InputError
 
 DOCTRINES = ("hawk", "pragmatist", "dove")
 
@@ -103,3 +106,104 @@ def test_the_same_table_and_seed_write_the_same_bytes(tmp_path):
         t.write_tournament(tmp_path / folder, table, info(5), ["lead_months"])
     for name in (t.PAYOFFS, t.REPORT, t.CHART):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+# --- payoffs -------------------------------------------------------------------------------------
+def _series(months: list[str]) -> pd.DataFrame:
+    n = len(months)
+    return pd.DataFrame(
+        {
+            "date": months,
+            "lead_months": np.linspace(10, 12, n),
+            "compute_gap": np.full(n, 8.0),
+            "countries_official_us": np.full(n, 150),
+            "countries_official_cn": np.full(n, 20),
+            "licensed_h100e": np.full(n, 100_000.0),
+            "smuggled_h100e": np.full(n, 50_000.0),
+            "grey_premium": np.full(n, 0.5),
+            "seized_h100e_cum": np.arange(n) * 1_000.0,
+        }
+    )
+
+
+def test_components_count_costs_from_the_branch_and_outcomes_at_the_horizon():
+    months = ["2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]
+    series = _series(months)
+    levers = pd.DataFrame({"date": months[2:], **{k: [0.6, 0.6, 0.6] for k in payoffs.COST_LEVERS}})
+    c = payoffs.measure(series, levers, branch="2026-06", horizon="2026-07")
+    assert c["lead_months"] == series["lead_months"].iloc[3] and c["log2_gap"] == 3.0
+    assert (c["govs_us"], c["govs_cn"]) == (150.0, 20.0)
+    assert c["sales_mh100e"] == pytest.approx(0.2)  # 2026-06 and 2026-07 only
+    assert c["premium_mh100e"] == pytest.approx(0.05)  # 2 x 50,000 x 0.5
+    assert c["seized_mh100e"] == pytest.approx(0.002)  # from 1,000 (2026-05) to 3,000
+    assert c["enforcement_years"] == pytest.approx(1.2 / 12)
+    us, _ = payoffs.payoffs(c, payoffs.Weights())
+    w = payoffs.Weights()
+    assert us == pytest.approx(
+        c["lead_months"] + 2 * 3 + 0.25 * 150 - w.enforcement * 0.1 - w.promotion * 0.1 + 0.2
+    )
+    with pytest.raises(ValueError, match="horizon"):
+        payoffs.measure(series, levers, branch="2026-06", horizon="2027-01")
+
+
+def test_weights_file_replaces_some_weights(tmp_path):
+    path = tmp_path / "w.toml"
+    path.write_text("lead = 2.0\nsales = 0\n")
+    w = payoffs.load_weights(str(path))
+    assert (w.lead, w.sales, w.gap) == (2.0, 0.0, payoffs.Weights().gap)
+    assert "2 x lead_months" in w.describe()[0]
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("leed = 1.0\n", "leed"),
+        ("lead = -1.0\n", ">= 0"),
+        ('lead = "1"\n', "a number"),
+        ("lead = true\n", "a number"),
+        ("lead = nan\n", "finite"),
+        ("", "empty"),
+    ],
+)
+def test_bad_weights_are_one_line_errors(tmp_path, text, needle):
+    path = tmp_path / "w.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=needle) as caught:
+        payoffs.load_weights(str(path))
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+# --- the command line ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--members", "0"], "--members"),
+        (["--members", "x"], "--members"),
+        (["--seed", "-1"], "--seed"),
+        (["--until", "2025-12"], "branch date 2026-06"),
+        (["--until", "2031-01"], "2030-12"),
+        (["--until", "soon"], "YYYY-MM"),
+        (["--scale", "10"], "scale"),
+        (["--weights", "{missing}"], "missing.toml"),
+        (["--ensemble", "{missing}"], "missing.toml"),
+        (["--workers", "2", "--dask", "tcp://127.0.0.1:1"], "only with --dask local"),
+    ],
+)
+def test_bad_tournament_input_gives_one_line_and_status_2(tmp_path, capsys, argv, needle):
+    missing = str(tmp_path / "missing.toml")
+    out = tmp_path / "X"
+    argv = ["tournament", "--scenario", "current-policy", "--out", str(out)] + [
+        a.format(missing=missing) for a in argv
+    ]
+    with pytest.raises(SystemExit) as caught:
+        raise SystemExit(main(argv))
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err and "Traceback" not in err, err
+    assert not out.exists()
+
+
+def test_unknown_scenario_is_refused(tmp_path, capsys):
+    assert main(["tournament", "--scenario", "atlantis", "--out", str(tmp_path / "X")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "atlantis" in err
