@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 
@@ -103,6 +103,34 @@ class Weights:
             f"{self.seized:g} x seized_mh100e - {self.investment:g} x investment_years - "
             f"{self.export_push:g} x export_push_years",
         ]
+
+
+COST_WEIGHTS = (
+    "enforcement",
+    "promotion",
+    "sales",
+    "premium",
+    "seized",
+    "investment",
+    "export_push",
+)
+
+
+def variants(w: Weights) -> list[tuple[str, Weights]]:
+    """Other weightings to test the equilibria against: the answer an analyst can rely on is the
+    one that survives them (the components are stored, so this needs no new runs)."""
+    costs = {name: getattr(w, name) for name in COST_WEIGHTS}
+    return [
+        ("as defined", w),
+        ("outcomes only (costs and sales 0)", replace(w, **dict.fromkeys(costs, 0.0))),
+        ("costs and sales doubled", replace(w, **{k: 2 * v for k, v in costs.items()})),
+        ("governments 0", replace(w, governments=0.0)),
+        ("compute gap 0", replace(w, gap=0.0)),
+        (
+            "lead only",
+            replace(w, gap=0.0, governments=0.0, **dict.fromkeys(costs, 0.0)),
+        ),
+    ]
 
 
 def load_weights(path: str) -> Weights:

@@ -33,13 +33,20 @@ import pyarrow.parquet as pq
 from chipwar.runs.core.atomic import write_files_atomic
 from chipwar.runs.core.executors import ExecutorInfo, Progress, run_all
 from chipwar.runs.core.textdoc import Bullets, Document, Heading, Image, Paragraph, Table
-from chipwar.runs.experiments.egta import GameEstimate, best_response_masks, estimate_game
+from chipwar.runs.experiments.egta import (
+    GameEstimate,
+    best_response_masks,
+    equilibrium_mask,
+    estimate_game,
+    pure_equilibria,
+)
 from chipwar.runs.experiments.payoffs import (
     COMPONENT_NAMES,
     COST_LEVERS,
     Weights,
     measure,
     payoffs,
+    variants,
 )
 from chipwar.viz.tournament_plots import plot_payoff_heatmaps
 from chipwar.world.calendar import parse_month
@@ -213,6 +220,15 @@ def payoff_table(
     return table.astype({"draw": "int64", "member": "int64", "seed": "int64"})
 
 
+def reweighted(table: pd.DataFrame, w: Weights) -> pd.DataFrame:
+    """The payoffs table with both payoffs recomputed from its components under ``w``."""
+    out = table.copy()
+    both = [payoffs(row, w) for row in table[list(COMPONENT_NAMES)].to_dict("records")]
+    out["us_payoff"] = [us for us, _ in both]
+    out["china_payoff"] = [china for _, china in both]
+    return out
+
+
 def ensemble_line(ensemble: Ensemble) -> str:
     """Where the members came from, for the report (no path: the bytes must not depend on it)."""
     record = ensemble.fit_record
@@ -253,7 +269,8 @@ def run_tournament(
         ensemble=ensemble_line(ensemble),
         payoff=tuple(w.describe()),
     )
-    return write_tournament(out, table, tournament, COMPONENT_NAMES)
+    others = [(label, reweighted(table, v)) for label, v in variants(w)[1:]]
+    return write_tournament(out, table, tournament, COMPONENT_NAMES, others)
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -364,11 +381,30 @@ def component_table(table: pd.DataFrame, components: Sequence[str]) -> Table:
     return Table(["US", "China", *components], rows, [False, False] + [True] * len(components))
 
 
+def _sensitivity_table(
+    table: pd.DataFrame, g: GameEstimate, others: Sequence[tuple[str, pd.DataFrame]]
+) -> Table:
+    """The pure equilibria of the mean game under each weighting, with the share of members in
+    whose own game each is one."""
+    rows = []
+    for label, variant in [("as defined", table), *others]:
+        us, china, _, _ = payoff_arrays(variant)
+        found = pure_equilibria(us.mean(axis=0), china.mean(axis=0))
+        share = equilibrium_mask(us, china).mean(axis=0)
+        text = "; ".join(
+            f"{g.us_strategies[i]} / {g.china_strategies[j]} ({_pct(share[i, j])})"
+            for i, j in found
+        )
+        rows.append([label, text or "none"])
+    return Table(["weighting", "equilibria US / China (share of members)"], rows)
+
+
 def tournament_document(
     table: pd.DataFrame,
     g: GameEstimate,
     info: TournamentInfo,
     components: Sequence[str],
+    others: Sequence[tuple[str, pd.DataFrame]] = (),
 ) -> Document:
     """The report: setting, payoff matrices, best responses, equilibria and components."""
     doc = Document(f"Doctrine tournament: {info.scenario}")
@@ -414,6 +450,17 @@ def tournament_document(
             "in whose mean game, it is an equilibrium."
         ),
         _equilibrium_table(g),
+    )
+    if others:
+        doc.add(
+            Heading("Sensitivity to the payoff weights"),
+            Paragraph(
+                "The weights are value judgments (docs/ODD.md). The same runs under other "
+                "weightings: an equilibrium that survives them does not hang on the weights."
+            ),
+            _sensitivity_table(table, g, others),
+        )
+    doc.add(
         Heading("Payoff components"),
         Paragraph("Mean over members; `payoffs.parquet` holds every member's values."),
         component_table(table, components),
@@ -455,10 +502,14 @@ def write_tournament(
     table: pd.DataFrame,
     info: TournamentInfo,
     components: Sequence[str],
+    others: Sequence[tuple[str, pd.DataFrame]] = (),
 ) -> GameEstimate:
-    """Analyse a payoffs table and write its three files into ``out``, all or none."""
+    """Analyse a payoffs table and write its three files into ``out``, all or none.
+
+    ``others``: the same table under other payoff weightings, for the sensitivity section.
+    """
     g = analyse(table, info.seed, info.bootstrap)
-    doc = tournament_document(table, g, info, components)
+    doc = tournament_document(table, g, info, components, others)
     write_files_atomic(
         Path(out),
         {

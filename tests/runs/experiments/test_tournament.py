@@ -207,3 +207,27 @@ def test_unknown_scenario_is_refused(tmp_path, capsys):
     assert main(["tournament", "--scenario", "atlantis", "--out", str(tmp_path / "X")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "atlantis" in err
+
+
+def test_sensitivity_section_reanalyses_the_same_runs_under_other_weights(tmp_path):
+    rng = np.random.default_rng(3)
+    table = synthetic_table(np.zeros((4, 3, 3)), np.zeros((4, 3, 3)))
+    for name in payoffs.COMPONENT_NAMES:
+        table[name] = rng.uniform(0.5, 5.0, len(table))
+    table = t.reweighted(table, payoffs.Weights())
+    row = table.iloc[0]
+    assert (row["us_payoff"], row["china_payoff"]) == payoffs.payoffs(row, payoffs.Weights())
+    others = [(label, t.reweighted(table, w)) for label, w in payoffs.variants(payoffs.Weights())]
+    lead_only = dict(others)["lead only"]
+    np.testing.assert_allclose(lead_only["us_payoff"], table["lead_months"])
+    np.testing.assert_allclose(lead_only["china_payoff"], -table["lead_months"])
+    g = t.write_tournament(tmp_path, table, info(4), payoffs.COMPONENT_NAMES, others[1:])
+    text = (tmp_path / "report.md").read_text()
+    section = text.split("## Sensitivity to the payoff weights")[1].split("## Payoff components")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(others)  # the header, then one row per weighting
+    assert rows[1].startswith("| as defined |")
+    for i, j in g.equilibria:
+        assert f"{DOCTRINES[i]} / {DOCTRINES[j]} (" in rows[1]
+    if not g.equilibria:
+        assert rows[1].endswith("| none |")
