@@ -82,13 +82,13 @@ class Weights:
     """
 
     lead: float = 1.0  # per month of lead (US +, China -)
-    gap: float = 2.0  # per doubling of the compute ratio (US +, China -)
+    gap: float = 1.0  # per doubling of the compute ratio (US +, China -)
     governments: float = 0.25  # per government on one's own stack
-    enforcement: float = 1.0  # US, per lever-year of export enforcement
+    enforcement: float = 0.5  # US, per lever-year of export enforcement
     promotion: float = 0.5  # US, per lever-year of stack promotion
-    sales: float = 1.0  # US, per million H100e sold to China under licence
-    premium: float = 2.0  # China, per million H100e-at-list of smuggling premium paid
-    seized: float = 2.0  # China, per million H100e seized
+    sales: float = 0.5  # US, per million H100e sold to China under licence
+    premium: float = 0.5  # China, per million H100e-at-list of smuggling premium paid
+    seized: float = 0.5  # China, per million H100e seized
     investment: float = 0.5  # China, per lever-year of domestic chip investment
     export_push: float = 0.5  # China, per lever-year of export push
 

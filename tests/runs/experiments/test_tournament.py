@@ -140,7 +140,7 @@ def test_components_count_costs_from_the_branch_and_outcomes_at_the_horizon():
     us, _ = payoffs.payoffs(c, payoffs.Weights())
     w = payoffs.Weights()
     assert us == pytest.approx(
-        c["lead_months"] + 2 * 3 + 0.25 * 150 - w.enforcement * 0.1 - w.promotion * 0.1 + 0.2
+        c["lead_months"] + w.gap * 3 + 0.25 * 150 - w.enforcement * 0.1 - w.promotion * 0.1 + w.sales * 0.2
     )
     with pytest.raises(ValueError, match="horizon"):
         payoffs.measure(series, levers, branch="2026-06", horizon="2027-01")
