@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from chipwar.world.errors import InputError
 
@@ -97,12 +97,24 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("chipwar-demo"), help="output folder")
     parser.add_argument("--seed", type=_non_negative_int, default=0)
     parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
+    _ensemble_arguments(parser, "members per world (default 20; 'all')", default=20)
+    _pool_arguments(parser)
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from chipwar.runs.core.executors import check_executor_options
     from chipwar.runs.demo import run_demo
 
-    run_demo(args.out, seed=args.seed, scale=args.scale)
+    check_executor_options(args.workers, args.dask)
+    run_demo(
+        args.out,
+        seed=args.seed,
+        scale=args.scale,
+        members=args.ensemble,
+        ensemble_file=args.ensemble_file,
+        workers=args.workers,
+        dask=args.dask,
+    )
     return 0
 
 
@@ -141,6 +153,40 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
     parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")
     parser.add_argument("--out", type=Path, required=True, help="run directory to write")
+    _ensemble_arguments(parser, "run N calibrated members ('all': every member, weighted)")
+    _pool_arguments(parser)
+
+
+def _members(text: str) -> int | str:
+    """--ensemble: a number of members to draw, or 'all'."""
+    if text.strip().lower() == "all":
+        return "all"
+    return _positive_int(text)
+
+
+def _ensemble_arguments(
+    parser: argparse.ArgumentParser, what: str, default: int | str | None = None
+) -> None:
+    parser.add_argument(
+        "--ensemble", type=_members, default=default, metavar="N", help=what + " for bands"
+    )
+    parser.add_argument(
+        "--ensemble-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the calibrated ensemble (default world/data/ensemble.parquet)",
+    )
+
+
+def _pool_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="local processes, or LocalCluster workers (default: all cores; 1 = serial)",
+    )
+    parser.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address, or 'local'")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -170,12 +216,60 @@ def _run(args: argparse.Namespace) -> int:
         if warning:
             print(f"chipwar run: warning: {warning}", file=sys.stderr)
     months = months_between(scenario.start, args.until or scenario.end)
+    if args.ensemble is not None:
+        return _run_ensemble(args, scenario, assignments, months)
+    for option, value in (
+        ("--ensemble-file", args.ensemble_file),
+        ("--workers", args.workers),
+        ("--dask", args.dask),
+    ):
+        if value is not None:
+            raise InputError(option, option.lstrip("-"), str(value), "only with --ensemble N")
     prepare_out_dir(args.out, needed=run_dir_bytes(months))
     started = time.perf_counter()
     result = run_scenario(scenario, args.seed, args.until, progress=sys.stderr.isatty())
     run_folder.write(result, args.out)
     print(summary_table({scenario.name: result.series}))
     print(f"\nwrote {args.out}/ in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _run_ensemble(
+    args: argparse.Namespace, scenario: Any, assignments: dict[str, float], months: int
+) -> int:
+    """``chipwar run --ensemble N``: the members through the runner, then one run folder with
+    the representative member's files, the members table and the bands."""
+    from chipwar.runs.core import run_folder
+    from chipwar.runs.core.ensemble_run import run_ensemble
+    from chipwar.runs.core.executors import check_executor_options, open_executor
+    from chipwar.runs.core.preflight import run_dir_bytes
+    from chipwar.runs.core.single_run import prepare_out_dir
+    from chipwar.runs.core.tables import bands_table
+    from chipwar.world.ensemble import load_ensemble
+
+    check_executor_options(args.workers, args.dask)
+    ensemble = load_ensemble(args.ensemble_file)
+    prepare_out_dir(args.out, needed=run_dir_bytes(months))
+    keep = [key.removeprefix("params.") for key in assignments if key.startswith("params.")]
+    with open_executor(args.workers, args.dask) as info:
+        result = run_ensemble(
+            scenario,
+            ensemble,
+            args.ensemble,
+            args.seed,
+            info,
+            until=args.until,
+            keep=keep,
+            progress=None,
+        )
+    run_folder.write(result.representative, args.out, members=result.members, bands=result.bands)
+    print(bands_table({scenario.name: result.summary_bands}))
+    chosen = result.representative.meta["ensemble"]["representative"]
+    print(
+        f"\n{len(result.members)} members of {ensemble.path} on {info.label}; the run folder's "
+        f"series are member {chosen['member']} (the run nearest the medians); "
+        f"wrote {args.out}/ in {result.seconds:.1f} s"
+    )
     return 0
 
 
@@ -213,13 +307,7 @@ def _positive_int(text: str) -> int:
 
 
 def _executor_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=None,
-        help="local processes, or LocalCluster workers (default: all cores; 1 = serial)",
-    )
-    parser.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address, or 'local'")
+    _pool_arguments(parser)
     parser.add_argument("--resume", action="store_true", help="run only what DIR is missing")
 
 
@@ -324,11 +412,27 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenarios", nargs="+", help="two or more presets or scenario .toml files")
-    parser.add_argument("--seeds", type=_positive_int, default=5, help="seeds per scenario")
+    parser.add_argument(
+        "--seeds", type=_positive_int, default=None, help="seeds per scenario (default 5)"
+    )
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="master seed")
     parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
     parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")
     parser.add_argument("--out", type=Path, required=True, help="folder to write")
+    parser.add_argument(
+        "--ensemble",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="draw N calibrated members per scenario (instead of --seeds) for bands",
+    )
+    parser.add_argument(
+        "--ensemble-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the calibrated ensemble (default world/data/ensemble.parquet)",
+    )
     _executor_arguments(parser)
 
 
@@ -337,7 +441,19 @@ def _compare(args: argparse.Namespace) -> int:
     from chipwar.runs.experiments.compare import compare_plan, run_compare
 
     check_executor_options(args.workers, args.dask)
-    plan = compare_plan(args.scenarios, args.seeds, args.seed, args.scale, args.until)
+    if args.ensemble is not None and args.seeds is not None:
+        raise InputError("--seeds", "seeds", args.seeds, "only without --ensemble N")
+    if args.ensemble_file is not None and args.ensemble is None:
+        raise InputError("--ensemble-file", "ensemble-file", "given", "only with --ensemble N")
+    plan = compare_plan(
+        args.scenarios,
+        args.ensemble or args.seeds or 5,
+        args.seed,
+        args.scale,
+        args.until,
+        ensemble=args.ensemble is not None,
+        ensemble_file=args.ensemble_file,
+    )
     _prepare_sweep_dir(plan, args.out, args.resume)
     with open_executor(args.workers, args.dask) as info:
         report = run_compare(plan, args.out, info, resume=args.resume)

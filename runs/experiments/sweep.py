@@ -24,7 +24,13 @@ from chipwar.runs.core import faults
 from chipwar.runs.core.executors import ExecutorInfo, Progress, run_many
 from chipwar.runs.core.single_run import run_scenario
 from chipwar.runs.experiments import store
-from chipwar.runs.experiments.spec import SCENARIO_FACTOR, Plan, metric_column, point_assignments
+from chipwar.runs.experiments.spec import (
+    SCENARIO_FACTOR,
+    Plan,
+    member_assignments,
+    metric_column,
+    point_assignments,
+)
 from chipwar.world.errors import OutputError
 from chipwar.world.scenario import Scenario, with_overrides
 
@@ -40,8 +46,9 @@ class RunTask:
     replication: int
     seed: int
     label: str  # base scenario
-    assignments: dict[str, float]
+    assignments: dict[str, float]  # the member's parameters, then the point's factors
     factors: dict[str, Any]  # for the runs table, as in the design
+    member: int | None = None  # the ensemble member drawn (uncertainty = "ensemble")
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ def execute_run(job: SweepJob, task: RunTask) -> Outcome:
         "seed": task.seed,
         **task.factors,
     }
+    if task.member is not None:
+        row["member"] = task.member
     try:
         scenario = with_overrides(
             job.scenarios[task.label], task.assignments, source=f"point {task.point}"
@@ -135,6 +144,9 @@ def _tasks(plan: Plan, run_ids: list[int]) -> list[RunTask]:
     for run_id in run_ids:
         row = runs.loc[run_id]
         label, assignments, factors = by_point[int(row["point"])]
+        member = int(row["member"]) if plan.ensemble is not None else None
+        if member is not None:
+            assignments = {**member_assignments(plan, member), **assignments}
         tasks.append(
             RunTask(
                 run_id=int(run_id),
@@ -144,6 +156,7 @@ def _tasks(plan: Plan, run_ids: list[int]) -> list[RunTask]:
                 label=label,
                 assignments=assignments,
                 factors=factors,
+                member=member,
             )
         )
     return tasks
