@@ -8,11 +8,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from ensemble_helpers import write_ensemble
 
 from chipwar.runs.cli.main import main
 from chipwar.runs.experiments import payoffs
 from chipwar.runs.experiments import tournament as t
+from chipwar.world.ensemble import load_ensemble
 from chipwar.world.errors import InputError
+from chipwar.world.scenario import load_scenario
 
 DOCTRINES = ("hawk", "pragmatist", "dove")
 
@@ -140,7 +143,12 @@ def test_components_count_costs_from_the_branch_and_outcomes_at_the_horizon():
     us, _ = payoffs.payoffs(c, payoffs.Weights())
     w = payoffs.Weights()
     assert us == pytest.approx(
-        c["lead_months"] + w.gap * 3 + 0.25 * 150 - w.enforcement * 0.1 - w.promotion * 0.1 + w.sales * 0.2
+        c["lead_months"]
+        + w.gap * 3
+        + 0.25 * 150
+        - w.enforcement * 0.1
+        - w.promotion * 0.1
+        + w.sales * 0.2
     )
     with pytest.raises(ValueError, match="horizon"):
         payoffs.measure(series, levers, branch="2026-06", horizon="2027-01")
@@ -231,3 +239,39 @@ def test_sensitivity_section_reanalyses_the_same_runs_under_other_weights(tmp_pa
         assert f"{DOCTRINES[i]} / {DOCTRINES[j]} (" in rows[1]
     if not g.equilibria:
         assert rows[1].endswith("| none |")
+
+
+# --- playing -------------------------------------------------------------------------------------
+def test_strategies_are_the_personalities_and_the_scenarios_doctrines(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('name = "s"\n[doctrines.tough]\nlike = "hawk"\nstep = 0.25\n')
+    assert t.doctrines_of(load_scenario(path)) == (*DOCTRINES, "tough")
+    assert t.doctrines_of(load_scenario("current-policy")) == DOCTRINES
+
+
+def test_matches_share_each_draws_seed_across_pairings(tmp_path):
+    ensemble = load_ensemble(write_ensemble(tmp_path / "e.parquet", members=5))
+    drawn = ensemble.draw(4, seed=9)
+    matches = t.plan_matches(DOCTRINES, DOCTRINES[:2], drawn, seed=9)
+    assert len(matches) == 3 * 2 * 4
+    seeds = {(m.draw, m.seed) for m in matches}
+    assert len(seeds) == 4 and len({s for _, s in seeds}) == 4
+    assert [m.draw for m in matches[:4]] == [0, 1, 2, 3] and matches[4].china == "pragmatist"
+
+
+@pytest.mark.slow
+def test_a_small_tournament_gives_the_same_bytes_serial_and_on_a_pool(tmp_path, capsys):
+    ensemble = write_ensemble(tmp_path / "e.parquet", members=6)
+    argv = ["tournament", "--scenario", "current-policy", "--members", "2", "--seed", "4"]
+    argv += ["--scale", "1000", "--until", "2026-07", "--ensemble", str(ensemble)]
+    assert main([*argv, "--workers", "1", "--out", str(tmp_path / "a")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert main([*argv, "--workers", "2", "--out", str(tmp_path / "b")]) == 0
+    for name in (t.PAYOFFS, t.REPORT, t.CHART):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    table = pd.read_parquet(tmp_path / "a" / t.PAYOFFS)
+    assert len(table) == 9 * 2 and set(table["draw"]) == {0, 1}
+    assert table.groupby("draw")["seed"].nunique().eq(1).all()
+    assert np.isfinite(table[["us_payoff", "china_payoff"]].to_numpy()).all()
+    text = (tmp_path / "a" / t.REPORT).read_text()
+    assert "## Payoff matrices" in text and "## Equilibria" in text
