@@ -194,3 +194,32 @@ def test_doctrine_overrides_name_role_and_personality():
         with_overrides(scenario, {"doctrine.china": "owl"})
     assert set(ALL_ROLE_IDS) >= {"us", "china", "bloc-southeast_asia"}
     assert isinstance(DoctrineData(like="dove").personality("x").stance, int)
+
+
+def test_players_seated_in_a_copy_of_a_live_session_play_the_bots_next_turn():
+    """``seat_players`` (the outlook's way to keep bots reacting) continues a session exactly."""
+    session = Session.new(
+        None, small_scenario(), seed=4, turn_months=3, until=UNTIL, personalities=EVERY_SEAT
+    )
+    session.advance()
+    session.advance()
+    copy = session.model.clone()
+    bots = {role: seat.personality for role, seat in session.record.roles.items()}
+    copy.seat_players(
+        bots,
+        session.month_records,
+        session.record.turn_months,
+        first_turn=session.turn,
+        table=list(session.roles),
+        intel={role: session.intel(role) for role in bots},
+    )
+    months = session.record.turn_months
+    ahead = []
+    for _ in range(months):
+        copy.step()
+        ahead.append(dict(copy.observe().metrics))
+    session.advance()
+    played = [dict(record.metrics) for record in session.month_records[-months:]]
+    assert ahead == played
+    moved = [e for e in copy.event_log() if e["kind"] == "player"]
+    assert {e["role"] for e in moved} == set(bots) and {e["turn"] for e in moved} == {3}
