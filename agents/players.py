@@ -19,7 +19,7 @@ whose every seat has a player makes the lever moves of a bots-only session with 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -75,22 +75,37 @@ class Player(mesa.Agent):
 
 
 class PlayerTable:
-    """The players of one run, their calendar, and the monthly snapshots they look at."""
+    """The players of one run, their calendar, and the monthly snapshots they look at.
 
-    def __init__(self, model: ChipWarModel, seed: int) -> None:
-        spec = model.spec
+    ``first_month`` is the month turn ``first_turn`` starts in; ``months`` the snapshots of the
+    months simulated so far (a session's records, when players take over a live model);
+    ``table`` the roles at the table (default: the default seats and the players' roles);
+    ``intel`` the players' intelligence efforts so far (default: a seat's 0.3).
+    """
+
+    def __init__(
+        self,
+        model: ChipWarModel,
+        seed: int,
+        players: Mapping[str, Personality],
+        turn_months: int,
+        first_month: int,
+        first_turn: int = 1,
+        months: Sequence[Observation] = (),
+        table: Sequence[str] | None = None,
+        intel: Mapping[str, float] | None = None,
+    ) -> None:
         self.seed = seed
-        self.turn_months = spec.player_turn_months
-        first = model.start_month + 1
-        if spec.history:
-            first = max(first, parse_month(spec.branch))
-        self.first_month = first
+        self.turn_months = turn_months
+        self.first_month = first_month
+        self.first_turn = first_turn
         self.players = [
-            Player(model, role, resolve_player(spec.players[role], spec.doctrines))
-            for role in ALL_ROLE_IDS
-            if role in spec.players
+            Player(model, role, players[role]) for role in ALL_ROLE_IDS if role in players
         ]
-        self.months: list[Observation] = []
+        for player in self.players:
+            player.intel = (intel or {}).get(player.role, player.intel)
+        self.months: list[Observation] = list(months)
+        self.table = list(table) if table is not None else None
         self.roles: dict[str, Role] = {}
         self.seated: dict[str, Role] = {}
         self.opening: dict[str, float] = {}
@@ -104,7 +119,7 @@ class PlayerTable:
         month = model.start_month + model.months
         if month < self.first_month or (month - self.first_month) % self.turn_months:
             return None
-        return (month - self.first_month) // self.turn_months + 1
+        return (month - self.first_month) // self.turn_months + self.first_turn
 
     def play(self, model: ChipWarModel) -> None:
         """At the start of a month: if a turn starts, every player moves (in role order)."""
@@ -114,7 +129,8 @@ class PlayerTable:
         if not self.roles:
             self.roles = build_roles(model)
             extra = [p.role for p in self.players]
-            self.seated = {r: self.roles[r] for r in default_role_ids(self.roles, extra)}
+            seated = self.table if self.table is not None else default_role_ids(self.roles, extra)
+            self.seated = {r: self.roles[r] for r in ALL_ROLE_IDS if r in seated}
         hubs = [f"hub.{iso}" for iso in self.months[-1].hubs]
         self.opening = {key: model.lever_value(key) for key in [*lever_keys(), *hubs]}
         month = model.start_month + model.months
@@ -143,5 +159,17 @@ class PlayerTable:
 
 
 def make_players(model: ChipWarModel, scenario: Scenario, seed: int) -> PlayerTable | None:
-    """The run's players, or None if the scenario gives no role a doctrine."""
-    return PlayerTable(model, seed) if scenario.players else None
+    """The run's players, or None if the scenario gives no role a doctrine.
+
+    Their first turn is the wargame's: the branch month with the history phase (never before the
+    second month), else the second month.
+    """
+    if not scenario.players:
+        return None
+    first = model.start_month + 1
+    if scenario.history:
+        first = max(first, parse_month(scenario.branch))
+    players = {
+        role: resolve_player(value, scenario.doctrines) for role, value in scenario.players.items()
+    }
+    return PlayerTable(model, seed, players, scenario.player_turn_months, first)

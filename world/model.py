@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import random
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from chipwar.world.appeal import StackAppeal
 from chipwar.world.calendar import format_month, parse_month
 from chipwar.world.capability import CapabilityRace
 from chipwar.world.countries import REGIONS, CountryTable, load_countries
+from chipwar.world.doctrines import Personality, resolve_player
 from chipwar.world.errors import InputError
 from chipwar.world.ledger import ComputeLedger
 from chipwar.world.levers import parse_lever_key
@@ -79,6 +81,7 @@ class ChipWarModel(mesa.Model):
             "step",
             "run_model",
             "schedule_change",
+            "seat_players",
             "clone",
             "reseed",
         }
@@ -126,7 +129,8 @@ class ChipWarModel(mesa.Model):
         )
         # Roles played by a doctrine (agents/players.py); their views are seeded by the run's
         # seed (Mesa's: the integer given, else one it drew), like a wargame session's briefs.
-        self.players = make_players(self, self.spec, int(self._seed))
+        self.player_seed = int(self._seed)
+        self.players = make_players(self, self.spec, self.player_seed)
 
     # --- one month
     def step(self) -> None:
@@ -247,6 +251,43 @@ class ChipWarModel(mesa.Model):
         month = self.start_month + self.months + months_ahead
         self.schedule.add(ScheduledChange(month, settings, label, origin))
 
+    def seat_players(
+        self,
+        players: Mapping[str, str | Personality],
+        history: Sequence[Observation],
+        turn_months: int,
+        first_turn: int = 1,
+        table: Sequence[str] | None = None,
+        intel: Mapping[str, float] | None = None,
+    ) -> None:
+        """From the coming month on, ``players`` (role -> personality) play their roles inside
+        the model, a turn every ``turn_months`` months, the first (numbered ``first_turn``) now.
+
+        For a copy of a live wargame model whose bots should keep reacting (the outlook):
+        ``history`` is the monthly snapshots so far (a session's records), ``table`` the roles
+        at the table, ``intel`` their intelligence efforts; the views are seeded by the run's
+        seed, as the session's briefs are, until ``reseed`` changes it. Replaces any players.
+        """
+        from chipwar.agents.players import PlayerTable
+
+        if self.players is not None:
+            for player in self.players.players:
+                player.remove()
+        chosen = {
+            role: resolve_player(value, self.spec.doctrines) for role, value in players.items()
+        }
+        self.players = PlayerTable(
+            self,
+            self.player_seed,
+            chosen,
+            turn_months,
+            self.start_month + self.months,
+            first_turn,
+            history,
+            table,
+            intel,
+        )
+
     def clone(self) -> ChipWarModel:
         """A deep in-memory copy (never written to disk); parameters are immutable and shared."""
         return copy.deepcopy(self, {id(self.params): self.params})
@@ -261,8 +302,9 @@ class ChipWarModel(mesa.Model):
         self.rng.bit_generator.state = generator.state
         stdlib_seed, player_seed = (int(x) for x in seed_sequence.generate_state(2, np.uint64))
         self.random.setstate(random.Random(stdlib_seed).getstate())
-        if self.players is not None:  # the players' estimation errors change with the seed
-            self.players.seed = player_seed >> 1
+        self.player_seed = player_seed >> 1  # the players' estimation errors change too
+        if self.players is not None:
+            self.players.seed = self.player_seed
 
     # --- for agents
     def record_event(self, kind: str, text: str, **details: Any) -> None:

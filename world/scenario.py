@@ -209,10 +209,13 @@ def levers_wait_warning(
 
     With ``history`` on, the real policy timeline drives every lever until the branch date, and a
     lever set in the scenario, on the command line or in a sweep's design takes over only then: a
-    run that stops before it is the same run whatever such a lever says.
+    run that stops before it is the same run whatever such a lever says. So do the players
+    (``doctrine.ROLE`` keys): their first turn is at the branch date.
     """
     known = set(lever_keys())
-    waiting = [key for key in dict.fromkeys(keys) if key in known]
+    waiting = [
+        key for key in dict.fromkeys(keys) if key in known or key.startswith(DOCTRINE_PREFIX)
+    ]
     if not waiting or not scenario.history or parse_month(until) >= parse_month(scenario.branch):
         return None
     return (
@@ -222,12 +225,15 @@ def levers_wait_warning(
     )
 
 
-def parse_assignment(text: str, source: str = "--set") -> tuple[str, float]:
-    """Parse ``key=value`` from the command line into a key and a finite float."""
+def parse_assignment(text: str, source: str = "--set") -> tuple[str, float | str]:
+    """Parse ``key=value`` from the command line into a key and a finite float (a name for
+    ``doctrine.ROLE=hawk``)."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
         raise InputError(source, "assignment", text, "key=value, e.g. us.enforcement=0.8")
+    if key.startswith(DOCTRINE_PREFIX):
+        return key, raw.strip()
     try:
         value = float(raw)
     except ValueError:
@@ -317,3 +323,13 @@ def with_players(
     if turn_months is not None:
         data["player_turn_months"] = turn_months
     return scenario_from_dict(data, source)
+
+
+def player_line(scenario: Scenario) -> str:
+    """``china=hawk, us=tough`` for the roles the scenario's players take (for messages)."""
+    from chipwar.world.doctrines import resolve_player
+
+    return ", ".join(
+        f"{role}={resolve_player(value, scenario.doctrines).name}"
+        for role, value in scenario.players.items()
+    )
