@@ -461,7 +461,7 @@ def run_bench(quick: bool = False, runs: bool = True, tournament: bool = True) -
         log("tournament (a fresh process, 2 workers)")
         result = tour.tournament_run()
         if "skipped" not in result:
-            result["play"] = tour.profile_play()
+            result["member"] = tour.profile_member()
         report["tournament"] = result
         report["tournament_s"] = result.get("wall_s")
         log(tour.format_tournament(result))

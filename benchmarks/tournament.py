@@ -2,14 +2,16 @@
 
 The command runs in a fresh process (``python -m chipwar.runs.cli tournament ...``), so the wall
 time includes what a user waits for: the interpreter, the imports, the worker pool's start-up,
-every run, the analysis and the files. The budget is two minutes on two cores. The timings of
-one run (build and steps) come from one pairing profiled in this process, to say where the time
-goes.
+every run, the analysis and the files; the CPU time of the process and its workers says what
+the runs would take on two idle cores when the machine is shared. The budget is two minutes on
+two cores. One member's pairings are also timed in this process, the tournament's way (one
+shared history) and as fresh runs.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,9 +41,12 @@ def tournament_run(
             cmd += ["--ensemble", str(ensemble)]
         if scale is not None:
             cmd += ["--scale", str(scale)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         result: dict[str, Any] = {
             "scenario": scenario,
             "members": members,
@@ -63,33 +68,35 @@ def tournament_run(
         "pairings": pairings,
         "runs": runs,
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
         "runs_per_s": round(runs / wall, 2),
         "budget_s": BUDGET_S,
         "within_budget": wall <= BUDGET_S,
     }
 
 
-def profile_play(scenario: str = SCENARIO, until: str = "2028-12") -> dict[str, float]:
-    """One pairing (hawk against hawk) without ensemble parameters in this process: seconds to
-    build the model and to step it, after a warm-up run that loads the numba cache."""
-    from chipwar.world.model import ChipWarModel
-    from chipwar.world.scenario import load_scenario, with_players
+def profile_member(scenario: str = SCENARIO, until: str = "2028-12") -> dict[str, float]:
+    """One member's 3x3 pairings in this process, without ensemble parameters: the tournament's
+    way (one shared history, then a copy per pairing) against nine fresh runs, after a warm-up
+    that loads the numba cache. Where the time goes, and what the shared history saves."""
+    from chipwar.runs.experiments.tournament import doctrines_of, play, play_member
+    from chipwar.world.scenario import load_scenario
 
-    match = with_players(load_scenario(scenario), {"us": "hawk", "china": "hawk"})
-    timings: dict[str, float] = {}
-    for _ in range(2):  # the first loads the kernels; the second is timed
-        started = time.perf_counter()
-        model = ChipWarModel(match, rng=0, until=until)
-        built = time.perf_counter()
-        while model.running:
-            model.step()
-            model.observe()
-        timings = {
-            "build_s": round(built - started, 3),
-            "steps_s": round(time.perf_counter() - built, 3),
-            "months": model.months,
-        }
-    return timings
+    world = load_scenario(scenario)
+    doctrines = doctrines_of(world)
+    play(world, doctrines[0], doctrines[0], None, 1, until)  # warm-up
+    started = time.perf_counter()
+    shared = play_member(world, doctrines, doctrines, None, 0, until)
+    middle = time.perf_counter()
+    fresh = [play(world, a, b, None, 0, until) for a in doctrines for b in doctrines]
+    done = time.perf_counter()
+    if shared != fresh:
+        raise AssertionError("the shared history changed a pairing's payoff components")
+    return {
+        "pairings": len(fresh),
+        "shared_s": round(middle - started, 2),
+        "fresh_s": round(done - middle, 2),
+    }
 
 
 def format_tournament(result: dict[str, Any]) -> str:
@@ -104,12 +111,14 @@ def format_tournament(result: dict[str, Any]) -> str:
     verdict = "within" if result["within_budget"] else "OVER"
     line = (
         f"{head}: {result['runs']} runs in {result['wall_s']:.1f} s "
-        f"({result['runs_per_s']:.2f} runs/s), {verdict} the {result['budget_s']:.0f} s budget"
+        f"({result['runs_per_s']:.2f} runs/s), {verdict} the {result['budget_s']:.0f} s budget; "
+        f"{result['cpu_s']:.1f} s of CPU in the process and its workers"
     )
-    play = result.get("play")
-    if play:
+    member = result.get("member")
+    if member:
         line += (
-            f"; one run in this process: build {play['build_s']:.2f} s + {play['months']} months "
-            f"{play['steps_s']:.2f} s"
+            f"; one member's {member['pairings']} pairings in this process: "
+            f"{member['shared_s']:.2f} s with one shared history, {member['fresh_s']:.2f} s as "
+            "fresh runs"
         )
     return line

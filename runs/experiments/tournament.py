@@ -54,6 +54,8 @@ from chipwar.world.errors import InputError
 
 if TYPE_CHECKING:
     from chipwar.world.ensemble import Ensemble, Member
+    from chipwar.world.model import ChipWarModel
+    from chipwar.world.observation import Observation
     from chipwar.world.scenario import Scenario
 
 CHART, PAYOFFS, REPORT = "payoffs.png", "payoffs.parquet", "report.md"
@@ -133,6 +135,23 @@ def check_horizon(scenario: Scenario, until: str) -> None:
         )
 
 
+def _lever_row(seen: Observation) -> dict[str, float | str]:
+    return {"date": seen.date, **{key: seen.levers[key] for key in COST_LEVERS}}
+
+
+def _finish(
+    model: ChipWarModel, levers: list[dict[str, float | str]], branch: str, until: str
+) -> dict[str, float]:
+    """Step a model to its end, keeping the cost levers from the branch; its components."""
+    while model.running:
+        model.step()
+        seen = model.observe()
+        if seen.date >= branch:
+            levers.append(_lever_row(seen))
+    table = pd.DataFrame(levers, columns=["date", *COST_LEVERS])
+    return measure(model.series_table(), table, branch, until)
+
+
 def play(
     scenario: Scenario,
     us_doctrine: str,
@@ -143,8 +162,10 @@ def play(
 ) -> dict[str, float]:
     """One pairing in one ensemble member: its payoff components (runs/experiments/payoffs.py).
 
-    The US and PRC governments are played by the two doctrines; the member's parameters replace
-    the scenario's; the run stops at ``until``, where the outcomes are read.
+    The US and PRC governments are played by the two doctrines (the scenario's ``[players]``
+    keep the other roles); the member's parameters replace the scenario's; the run stops at
+    ``until``, where the outcomes are read. This is the definition; :func:`play_member` gives
+    the same numbers for every pairing of a member at once.
     """
     from chipwar.world.ensemble import apply_member
     from chipwar.world.model import ChipWarModel
@@ -155,67 +176,110 @@ def play(
     )
     if member is not None:
         match = apply_member(match, member)
-    model = ChipWarModel(match, rng=seed, until=until)
-    levers = []
-    while model.running:
+    return _finish(ChipWarModel(match, rng=seed, until=until), [], match.branch, until)
+
+
+def first_turn_month(scenario: Scenario) -> int:
+    """The month of the players' first turn (agents/players.py ``make_players``): the branch
+    with the history phase (never before the second month), else the second month."""
+    first = parse_month(scenario.start) + 1
+    return max(first, parse_month(scenario.branch)) if scenario.history else first
+
+
+def play_member(
+    scenario: Scenario,
+    us_doctrines: Sequence[str],
+    china_doctrines: Sequence[str],
+    member: Member | None,
+    seed: int,
+    until: str = DEFAULT_HORIZON,
+) -> list[dict[str, float]]:
+    """Every pairing in one member, as :func:`play` gives them, in pairing order (US-major).
+
+    Why: before the players' first turn nothing depends on the doctrines, so the member's
+    history is run once; each pairing then continues from a copy of it (``clone``), with the two
+    governments seated (``seat_players``) on the history's monthly snapshots. A test checks that
+    this gives exactly the runs :func:`play` gives.
+    """
+    from chipwar.world.doctrines import resolve_player
+    from chipwar.world.ensemble import apply_member
+    from chipwar.world.model import ChipWarModel
+
+    world = apply_member(scenario, member) if member is not None else scenario
+    model = ChipWarModel(world, rng=seed, until=until)
+    first, history, levers = first_turn_month(world), [], []
+    while model.running and model.start_month + model.months < first:
         model.step()
         seen = model.observe()
-        if seen.date >= match.branch:
-            levers.append({"date": seen.date, **{key: seen.levers[key] for key in COST_LEVERS}})
-    return measure(model.series_table(), pd.DataFrame(levers), match.branch, until)
+        history.append(seen)
+        if seen.date >= world.branch:
+            levers.append(_lever_row(seen))
+    others = {
+        role: resolve_player(value, world.doctrines)
+        for role, value in world.players.items()
+        if role not in (US_ROLE, CHINA_ROLE)
+    }
+    results = []
+    for us in us_doctrines:
+        for china in china_doctrines:
+            game = model.clone()
+            seats = {**others, US_ROLE: us, CHINA_ROLE: china}
+            game.seat_players(seats, history, world.player_turn_months)
+            results.append(_finish(game, list(levers), world.branch, until))
+    return results
 
 
 @dataclass(frozen=True)
-class Match:
-    """One task: a pairing in one drawn member, with the draw's seed."""
+class Draw:
+    """One task: a member drawn from the ensemble, its position in the draw and its seed (the
+    same for every pairing: common random numbers)."""
 
-    us: str
-    china: str
-    draw: int  # position in the draw (0..members-1)
+    draw: int
     member: Member
     seed: int
 
 
-def _play_match(scenario: Scenario, until: str, match: Match) -> dict[str, float]:
-    """Worker side (picklable through functools.partial)."""
-    return play(scenario, match.us, match.china, match.member, match.seed, until)
-
-
-def plan_matches(
-    us: Sequence[str], china: Sequence[str], members: Sequence[Member], seed: int
-) -> list[Match]:
-    """Every pairing in every drawn member; the draw's seed is shared by all pairings in it
-    (common random numbers). Ordered by pairing, then draw, as ``payoffs.parquet`` is."""
+def plan_draws(members: Sequence[Member], seed: int) -> list[Draw]:
+    """The tasks of a tournament: one per drawn member, seeded by ``member_seed``."""
     from chipwar.world.ensemble import member_seed
 
-    seeds = [member_seed(seed, draw) for draw in range(len(members))]
-    return [
-        Match(a, b, draw, member, seeds[draw])
-        for a in us
-        for b in china
-        for draw, member in enumerate(members)
-    ]
+    return [Draw(d, member, member_seed(seed, d)) for d, member in enumerate(members)]
+
+
+def _play_draw(
+    scenario: Scenario, us: Sequence[str], china: Sequence[str], until: str, task: Draw
+) -> list[dict[str, float]]:
+    """Worker side (picklable through functools.partial)."""
+    return play_member(scenario, us, china, task.member, task.seed, until)
 
 
 def payoff_table(
-    matches: Sequence[Match], results: Sequence[dict[str, float]], w: Weights
+    us_doctrines: Sequence[str],
+    china_doctrines: Sequence[str],
+    draws: Sequence[Draw],
+    results: Sequence[Sequence[dict[str, float]]],
+    w: Weights,
 ) -> pd.DataFrame:
-    """One row per match: keys, member, seed, the components and each side's payoff."""
+    """One row per pairing and draw (pairing-major): keys, member, seed, the components and
+    each side's payoff. ``results[d]`` holds draw d's pairings in :func:`play_member`'s order."""
     rows = []
-    for match, components in zip(matches, results, strict=True):
-        us, china = payoffs(components, w)
-        rows.append(
-            {
-                "us_doctrine": match.us,
-                "china_doctrine": match.china,
-                "draw": match.draw,
-                "member": match.member.index,
-                "seed": match.seed,
-                **{name: components[name] for name in COMPONENT_NAMES},
-                "us_payoff": us,
-                "china_payoff": china,
-            }
-        )
+    pairings = [(us, china) for us in us_doctrines for china in china_doctrines]
+    for k, (us, china) in enumerate(pairings):
+        for task, components in zip(draws, results, strict=True):
+            c = components[k]
+            us_payoff, china_payoff = payoffs(c, w)
+            rows.append(
+                {
+                    "us_doctrine": us,
+                    "china_doctrine": china,
+                    "draw": task.draw,
+                    "member": task.member.index,
+                    "seed": task.seed,
+                    **{name: c[name] for name in COMPONENT_NAMES},
+                    "us_payoff": us_payoff,
+                    "china_payoff": china_payoff,
+                }
+            )
     table = pd.DataFrame(rows)
     return table.astype({"draw": "int64", "member": "int64", "seed": "int64"})
 
@@ -254,11 +318,10 @@ def run_tournament(
     check_horizon(scenario, until)
     w = weights or Weights()
     doctrines = doctrines_of(scenario)
-    drawn = ensemble.draw(members, seed)
-    matches = plan_matches(doctrines, doctrines, drawn, seed)
-    fn = functools.partial(_play_match, scenario, until)
-    results = run_all(fn, matches, info, Progress("tournament", show=progress))
-    table = payoff_table(matches, results, w)
+    draws = plan_draws(ensemble.draw(members, seed), seed)
+    fn = functools.partial(_play_draw, scenario, doctrines, doctrines, until)
+    results = run_all(fn, draws, info, Progress("tournament", unit="member", show=progress))
+    table = payoff_table(doctrines, doctrines, draws, results, w)
     tournament = TournamentInfo(
         scenario=scenario.name,
         horizon=until,

@@ -15,7 +15,7 @@ from chipwar.runs.experiments import payoffs
 from chipwar.runs.experiments import tournament as t
 from chipwar.world.ensemble import load_ensemble
 from chipwar.world.errors import InputError
-from chipwar.world.scenario import load_scenario
+from chipwar.world.scenario import load_scenario, with_players
 
 DOCTRINES = ("hawk", "pragmatist", "dove")
 
@@ -249,14 +249,31 @@ def test_strategies_are_the_personalities_and_the_scenarios_doctrines(tmp_path):
     assert t.doctrines_of(load_scenario("current-policy")) == DOCTRINES
 
 
-def test_matches_share_each_draws_seed_across_pairings(tmp_path):
+def test_draws_have_their_own_seeds_and_members(tmp_path):
     ensemble = load_ensemble(write_ensemble(tmp_path / "e.parquet", members=5))
-    drawn = ensemble.draw(4, seed=9)
-    matches = t.plan_matches(DOCTRINES, DOCTRINES[:2], drawn, seed=9)
-    assert len(matches) == 3 * 2 * 4
-    seeds = {(m.draw, m.seed) for m in matches}
-    assert len(seeds) == 4 and len({s for _, s in seeds}) == 4
-    assert [m.draw for m in matches[:4]] == [0, 1, 2, 3] and matches[4].china == "pragmatist"
+    draws = t.plan_draws(ensemble.draw(4, seed=9), seed=9)
+    assert [d.draw for d in draws] == [0, 1, 2, 3] and len({d.seed for d in draws}) == 4
+    assert draws == t.plan_draws(ensemble.draw(4, seed=9), seed=9)
+
+
+@pytest.mark.parametrize("history", [True, False])
+def test_one_shared_history_gives_exactly_the_runs_of_each_pairing(tmp_path, history):
+    """play_member runs a member's history once and seats each pairing on a copy of it: the
+    components must be those of a fresh run per pairing (play), bit for bit."""
+    ensemble = load_ensemble(write_ensemble(tmp_path / "e.parquet", members=3))
+    member = ensemble.member(1)
+    scenario = with_players(
+        load_scenario("current-policy"),
+        {"cn-labs": "hawk"},  # a role the scenario plays itself, in every pairing
+        doctrines={"tough": {"like": "hawk", "step": 0.3}},
+        turn_months=1,
+    )
+    scenario = scenario.model_copy(update={"scale": 1000, "history": history})
+    us, china = ("hawk", "tough"), ("dove", "pragmatist")
+    shared = t.play_member(scenario, us, china, member, seed=11, until="2026-07")
+    fresh = [t.play(scenario, a, b, member, 11, "2026-07") for a in us for b in china]
+    assert shared == fresh
+    assert len({tuple(c.values()) for c in fresh}) == 4  # the doctrines did differ
 
 
 @pytest.mark.slow
