@@ -20,7 +20,7 @@ whose every seat has a player makes the lever moves of a bots-only session with 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mesa
 
@@ -124,8 +124,8 @@ class PlayerTable:
     def play(self, model: ChipWarModel) -> None:
         """At the start of a month: if a turn starts, every player moves (in role order)."""
         turn = self.turn_due(model)
-        if turn is None or not self.players:
-            return
+        if turn is None or not self.players or not self.months:
+            return  # no turn, nobody to play it, or nothing simulated yet to look at
         if not self.roles:
             self.roles = build_roles(model)
             extra = [p.role for p in self.players]
@@ -152,10 +152,6 @@ class PlayerTable:
             model.schedule_change(
                 change.settings, change.label, months_ahead=change.offset, origin="player"
             )
-
-    def describe(self) -> dict[str, Any]:
-        """Who plays which role, with which doctrine (for run metadata)."""
-        return {p.role: {"doctrine": p.doctrine.name, **p.doctrine.values()} for p in self.players}
 
 
 def make_players(model: ChipWarModel, scenario: Scenario, seed: int) -> PlayerTable | None:

@@ -213,12 +213,9 @@ def resolve_player(
         return value.personality(CUSTOM)
     if value in PERSONALITIES:
         return PERSONALITIES[value]
+    if value not in doctrines:
+        raise InputError("players", "personality", value, allowed_personalities(doctrines))
     return doctrines[value].personality(value)
-
-
-def describe_personalities() -> list[tuple[str, Personality]]:
-    """(name, personality) of every built-in, for help texts and docs."""
-    return list(PERSONALITIES.items())
 
 
 # --- the doctrines

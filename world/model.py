@@ -35,6 +35,7 @@ from chipwar.world.reporters import (
     buyer_reporters,
     model_reporters,
 )
+from chipwar.world.roles import ALL_ROLE_IDS
 from chipwar.world.scenario import Scenario, load_scenario, with_overrides
 from chipwar.world.stacks import STACK_CN, STACK_NONE, STACK_US
 
@@ -270,12 +271,14 @@ class ChipWarModel(mesa.Model):
         """
         from chipwar.agents.players import PlayerTable
 
+        for role in players:
+            if role not in ALL_ROLE_IDS:
+                raise InputError("seat_players", "role", role, "one of " + ", ".join(ALL_ROLE_IDS))
+        doctrines = self.spec.doctrines
+        chosen = {role: resolve_player(value, doctrines) for role, value in players.items()}
         if self.players is not None:
             for player in self.players.players:
                 player.remove()
-        chosen = {
-            role: resolve_player(value, self.spec.doctrines) for role, value in players.items()
-        }
         self.players = PlayerTable(
             self,
             self.player_seed,

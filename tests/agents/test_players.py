@@ -223,3 +223,12 @@ def test_players_seated_in_a_copy_of_a_live_session_play_the_bots_next_turn():
     assert ahead == played
     moved = [e for e in copy.event_log() if e["kind"] == "player"]
     assert {e["role"] for e in moved} == set(bots) and {e["turn"] for e in moved} == {3}
+
+
+def test_seat_players_refuses_unknown_roles_and_personalities():
+    model = ChipWarModel(small_scenario(), rng=1)
+    with pytest.raises(InputError, match="role"):
+        model.seat_players({"mars": "hawk"}, [], 6)
+    with pytest.raises(InputError, match="hawk, pragmatist, dove"):
+        model.seat_players({"china": "owl"}, [], 6)
+    assert model.players is None
