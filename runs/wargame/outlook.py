@@ -3,12 +3,14 @@
 Why: the room steers between futures, not towards one. Two kinds of fan:
 
 - ``--ensemble N`` (the honest one): N calibrated parameter sets drawn from the ensemble
-  (world/ensemble.py), each with its own seed. Each future is the session so far as a scenario
-  (every move a dated event, ``Session.as_scenario``) run under the member's parameters from the
-  start to the session's end, so the moves meet each member's own world; the fan shows the
-  months after the current one. Its width comes from the parameters and from every random draw
-  of the future (busts, network entry, governments' reviews, and any stochastic event the model
-  draws). The futures are independent tasks, so they run on the pool.
+  (world/ensemble.py), each with its own seed. Each future replays the session's log under the
+  member's parameters (the recorded moves, bots' included, as they were made), so the moves meet
+  each member's own world, and then plays the session to its end: human seats hold their
+  levers, bot seats keep moving by their doctrines on their own briefs, turn by turn. The fan
+  shows the months after the current one. Its width comes from the parameters, from every random
+  draw of the future (busts, network entry, governments' reviews, any stochastic event the model
+  draws) and from the bots' reactions to both. The futures are independent tasks (a session
+  record each), so they run on the pool.
 - ``--seeds N``: from the current state (an in-memory copy of the live model) the remaining
   months are run once per seed with the levers held. Only the randomness of the future differs:
   the model's generators are reseeded from SeedSequence(session seed, turns played, k); the
@@ -31,21 +33,13 @@ from matplotlib.figure import Figure
 
 from chipwar.runs.core.executors import ExecutorInfo, Progress, run_all, serial
 from chipwar.runs.core.run_folder import BAND_QUANTILES, SUMMARY_DATES
-from chipwar.runs.core.single_run import run_scenario
 from chipwar.runs.core.textdoc import Document, Heading, Image, Paragraph, Table
-from chipwar.world.ensemble import (
-    Ensemble,
-    Member,
-    apply_member,
-    member_seed,
-    weighted_quantiles,
-)
+from chipwar.world.ensemble import Ensemble, apply_member, member_seed, weighted_quantiles
 from chipwar.world.errors import InputError
 
 if TYPE_CHECKING:
-    from chipwar.runs.wargame.session import Session
+    from chipwar.runs.wargame.session import Session, SessionRecord
     from chipwar.world.model import ChipWarModel
-    from chipwar.world.scenario import Scenario
 
 OUTLOOK_STREAM = 3
 METRICS = {
@@ -107,25 +101,50 @@ def play_future(run: OutlookRun) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class MemberFuture:
-    """One future under a drawn member: small and picklable, so it runs on any executor."""
+    """One future under a drawn member: the session's record with the member's parameters and
+    the future's seed, small and picklable, so it runs on any executor."""
 
-    scenario: Scenario  # the session so far, every move a dated event
-    member: Member
-    seed: int
-    until: str
+    record: SessionRecord
     after: str  # the current month: the fan shows the months after it
     index: int
+    member: int
 
 
 def play_member_future(run: MemberFuture) -> pd.DataFrame:
-    """The session's scenario under the member's parameters, run with the future's seed: the
-    metrics of the months after the current one."""
-    result = run_scenario(apply_member(run.scenario, run.member), run.seed, until=run.until)
-    series = result.series
+    """Replay the session's turns under the member's parameters, then play it to its end: bot
+    seats move by their doctrines each turn on their own briefs, human seats hold their levers.
+    The metrics of the months after the current one."""
+    from chipwar.runs.wargame.session import Session
+
+    session = Session(run.record, None, keep_checkpoint=False)
+    while not session.finished:
+        session.advance(force=True)
+    series = session.model.series_table()
     frame = series.loc[series["date"] > run.after, ["date", *METRICS]].reset_index(drop=True)
     frame["seed"] = run.index
-    frame["member"] = run.member.index
+    frame["member"] = run.member
     return frame
+
+
+def member_futures(session: Session, ensemble: Ensemble, count: int) -> list[MemberFuture]:
+    """``count`` drawn members, each the session's record with the member's parameters, its own
+    seed and no pending moves (the outlook holds human levers where they are)."""
+    stream = [session.record.seed, session.turns_played, OUTLOOK_STREAM]
+    master = int(np.random.SeedSequence(stream).generate_state(1, np.uint64)[0] >> 1)
+    after = session.month_records[-1].date
+    futures = []
+    for k, member in enumerate(ensemble.draw(count, master)):
+        record = session.record.model_copy(
+            deep=True,
+            update={
+                "scenario": apply_member(session.record.scenario, member),
+                "seed": member_seed(master, k),
+                "pending": {},
+                "name": f"{session.record.name}-outlook-{k}"[:200],
+            },
+        )
+        futures.append(MemberFuture(record, after, k, member.index))
+    return futures
 
 
 def outlook(
@@ -150,21 +169,16 @@ def outlook(
     from_date = session.month_records[-1].date
     stream = [session.record.seed, session.turns_played, OUTLOOK_STREAM]
     if ensemble is not None:
-        master = int(np.random.SeedSequence(stream).generate_state(1, np.uint64)[0] >> 1)
-        scenario = session.as_scenario()
-        until = session.record.end
-        member_futures = [
-            MemberFuture(scenario, member, member_seed(master, k), until, from_date, k)
-            for k, member in enumerate(ensemble.draw(seeds, master))
-        ]
         bar = Progress("outlook", unit="member", show=progress, leave=False)
-        frames = run_all(play_member_future, member_futures, info or serial(), bar)
+        tasks = member_futures(session, ensemble, seeds)
+        frames = run_all(play_member_future, tasks, info or serial(), bar)
         what = (
             f"{seeds} futures under calibrated parameter sets drawn from "
-            f"`{ensemble.path.name}`, each with its own seed. Each replays the session's moves "
-            "as dated events from the start under its member's parameters, every role then "
-            "keeping its current levers (the scenario's own dated events still apply): the "
-            "spread comes from the parameters and from every random draw of the future."
+            f"`{ensemble.path.name}`, each with its own seed. Each replays the turns played so "
+            "far under its member's parameters and then plays the session to its end: human "
+            "seats hold their levers, bot seats keep moving by their doctrines on their own "
+            "briefs (the scenario's own dated events still apply). The spread comes from the "
+            "parameters, from every random draw of the future and from the bots' reactions."
         )
     else:
         futures = [

@@ -17,7 +17,7 @@ from chipwar.world.ensemble import load_ensemble
 
 @pytest.fixture
 def session() -> Session:
-    game = Session.new(None, small_scenario(), seed=4, turn_months=3, until="2024-12")
+    game = Session.new(None, small_scenario(), seed=4, turn_months=3, until="2025-06")
     game.advance()
     return game
 
@@ -40,6 +40,17 @@ def test_the_outlook_over_members_has_width_and_is_reproducible(session, ensembl
     assert first.finals.equals(again.finals)
     assert first.finals["member"].nunique() > 1
     assert "calibrated parameter sets" in first.to_markdown()
+
+
+def test_bots_keep_reacting_in_the_futures_and_humans_hold(session, ensemble_path):
+    """The same members and seeds with every seat human (levers held) give other futures: the
+    bots' moves are part of the fan."""
+    ensemble = load_ensemble(ensemble_path)
+    humans = session.fork(None, session.turns_played, humans=list(session.record.roles))
+    with_bots = session.outlook(3, ensemble=ensemble, info=serial()).finals
+    held = humans.outlook(3, ensemble=ensemble, info=serial()).finals
+    assert list(with_bots["member"]) == list(held["member"])
+    assert not with_bots.equals(held)
 
 
 def test_the_seeds_only_outlook_still_runs_from_the_live_state(session):
