@@ -344,11 +344,8 @@ class Plan:
         )
 
 
-def run_bench(quick: bool = False, runs: bool = True, tournament: bool = True) -> dict[str, Any]:
-    """Measure everything; returns the JSON-able report (rows, runs, agreement, headline).
-
-    The doctrine tournament (benchmarks/tournament.py) runs in the full bench unless
-    ``tournament`` is False; ``--quick`` leaves it out (it takes up to two minutes)."""
+def run_bench(quick: bool = False, runs: bool = True) -> dict[str, Any]:
+    """Measure everything; returns the JSON-able report (rows, runs, agreement, headline)."""
     plan = Plan.make(quick)
     started = time.perf_counter()
     log(f"bench: {'quick' if quick else 'full'}; load average {os.getloadavg()[0]:.1f}")
@@ -455,16 +452,6 @@ def run_bench(quick: bool = False, runs: bool = True, tournament: bool = True) -
     report["first_step_eager_imports_s"] = round(min(r["first_step_at_s"] for r in eager), 2)
     report["full_run_eager_imports_s"] = round(min(r["process_wall_s"] for r in eager), 2)
     report["field_only"] = field_only
-    if tournament and not quick:
-        from . import tournament as tour
-
-        log("tournament (a fresh process, 2 workers)")
-        result = tour.tournament_run()
-        if "skipped" not in result:
-            result["member"] = tour.profile_member()
-        report["tournament"] = result
-        report["tournament_s"] = result.get("wall_s")
-        log(tour.format_tournament(result))
     return report
 
 
@@ -579,7 +566,6 @@ def format_report(report: dict[str, Any]) -> str:
         "field_first_step_s",
         "bytes_per_adopter_1e7",
         "field_bytes_per_adopter_1e7",
-        "tournament_s",
     )
     f = report.get("field_only")
     if f:
@@ -597,9 +583,5 @@ def format_report(report: dict[str, Any]) -> str:
             f"{report['first_step_eager_imports_s']:.2f} s and "
             f"{report['full_run_eager_imports_s']:.2f} s with CHIPWAR_EAGER_IMPORTS=1"
         )
-    if "tournament" in report:
-        from .tournament import format_tournament
-
-        out.append(format_tournament(report["tournament"]))
     out += ["", "  ".join(f"{k}={report.get(k)}" for k in keys)]
     return "\n".join(out)

@@ -99,6 +99,15 @@ def profile_member(scenario: str = SCENARIO, until: str = "2028-12") -> dict[str
     }
 
 
+def tournament_bench(ensemble: Path | None = None) -> dict[str, Any]:
+    """The tournament bar: the command timed in a fresh process, then one member's pairings
+    profiled here (skipped, with the reason, when there is no ensemble to draw from)."""
+    result = tournament_run(ensemble=ensemble)
+    if "skipped" not in result:
+        result["member"] = profile_member()
+    return result
+
+
 def format_tournament(result: dict[str, Any]) -> str:
     """One line for the bench's report."""
     head = (

@@ -20,12 +20,30 @@ import pytest
 from chipwar.runs.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[3]
-HARNESS = ("__init__.py", "harness.py", "reference.py", "soak.py", "tournament.py", "wholerun.py")
+HARNESS = (
+    "__init__.py",
+    "ensemble.py",
+    "harness.py",
+    "reference.py",
+    "soak.py",
+    "tournament.py",
+    "wholerun.py",
+)
 
 
 def test_bench_options_parse() -> None:
     args = build_parser().parse_args(["bench", "--quick", "--json", "--no-runs"])
     assert args.quick and args.json and args.no_runs
+
+
+def test_the_ensemble_bar_is_skipped_with_its_reason_without_an_ensemble(tmp_path) -> None:
+    from chipwar.benchmarks.ensemble import ensemble_bench, format_ensemble
+
+    report = ensemble_bench(tmp_path / "none.parquet")
+    assert "chipwar calibrate --ensemble" in report["skipped"]
+    assert format_ensemble(report).startswith("ensemble run: skipped")
+    args = build_parser().parse_args(["bench", "--ensemble-only", "--ensemble-file", "x"])
+    assert args.ensemble_only and args.ensemble_file == Path("x")
 
 
 def test_the_harness_is_the_installed_subpackage() -> None:

@@ -18,7 +18,7 @@ from chipwar.runs.core.ensemble_run import EnsembleResult, run_ensemble
 from chipwar.runs.core.executors import open_executor, serial
 from chipwar.runs.core.run_folder import ENSEMBLE_FILES, RUN_FILES, metric_column
 from chipwar.runs.core.single_run import run_scenario
-from chipwar.world.ensemble import load_ensemble
+from chipwar.world.ensemble import load_ensemble, weighted_quantiles
 from chipwar.world.reporters import HEADLINE_METRICS
 from chipwar.world.scenario import load_scenario
 
@@ -161,3 +161,16 @@ def test_bad_ensemble_options_are_one_line_and_exit_2(tmp_path, capsys, extra, n
         status = stop.code
     err = capsys.readouterr().err
     assert status == 2 and needle in err and err.count("\n") == 1, err
+
+
+def test_every_member_once_gives_weighted_bands(ensemble_path: Path) -> None:
+    ensemble = load_ensemble(ensemble_path)
+    got = run_ensemble(small_scenario(), ensemble, "all", 0, serial(), until="2024-03")
+    table = got.members
+    assert list(table["member"]) == list(range(len(ensemble)))
+    assert list(table["weight"]) == list(ensemble.members["weight"])
+    column = metric_column("compute_gap", "2024-03")
+    want = weighted_quantiles(table[column], table["weight"], [0.1, 0.5, 0.9])
+    band = got.summary_bands["2024-03"]["compute_gap"]
+    assert [band["p10"], band["p50"], band["p90"]] == pytest.approx(list(want), rel=1e-6)
+    assert got.representative.meta["ensemble"]["draw"] == "every member once, weighted"
