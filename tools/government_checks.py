@@ -54,10 +54,13 @@ class PresetRuns:
     changes: list[int] = field(default_factory=list)
 
 
-def run_preset(preset: str, seeds: range, scale: int) -> PresetRuns:
+def run_preset(
+    preset: str, seeds: range, scale: int, overrides: dict[str, float] | None = None
+) -> PresetRuns:
+    """Run one preset over the seeds, keeping each month's official stacks."""
     out = PresetRuns(preset)
     for seed in seeds:
-        model = ChipWarModel(preset, rng=seed, scale=scale)
+        model = ChipWarModel(preset, rng=seed, scale=scale, **(overrides or {}))
         months: list[np.ndarray] = []
         dates: list[str] = []
         while model.running:
@@ -178,8 +181,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=5000)
     parser.add_argument("--presets", nargs="+", default=list(PRESETS))
     parser.add_argument("--json", help="also write the report as JSON here")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter or lever (as ChipWarModel keywords), e.g. buyer_switch_cost=0.4",
+    )
     args = parser.parse_args(argv)
-    runs = {p: run_preset(p, range(args.seeds), args.scale) for p in args.presets}
+    overrides = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        overrides[name] = float(value)
+    runs = {p: run_preset(p, range(args.seeds), args.scale, overrides) for p in args.presets}
     report = summarise(runs)
     print_report(report, args.seeds, args.scale)
     if args.json:
