@@ -70,18 +70,17 @@ class Buyer(mesa.Agent):
 
     def step(self) -> None:
         model, p = self.model, self.model.params
-        if self.iso_a3 in FIXED_STACK:
+        settle = model.months == 0  # the starting state, not a decision: no noise, no cost
+        period = max(int(p.buyer_review_months), 1)
+        if self.iso_a3 in FIXED_STACK or not (settle or (model.months + self.index) % period == 0):
             return
         shares = model.adoption_shares[self.index]
         lean = model.appeal.government_lean_cn[self.index] + p.buyer_adoption_weight * (
             shares[STACK_CN] - shares[STACK_US]
         )
-        if model.months == 0:  # settle: the starting state, not a decision
+        if settle:
             self.lean_cn = float(lean)
             self.official = band_choice(self.lean_cn, p.buyer_hedge_band)
-            return
-        period = max(int(p.buyer_review_months), 1)
-        if (model.months + self.index) % period:
             return
         self.lean_cn = float(lean + p.buyer_noise_sd * model.rng.standard_normal())
         choice = choose_stack(self.lean_cn, self.official, p.buyer_hedge_band, p.buyer_switch_cost)

@@ -143,6 +143,18 @@ def summarise(runs: dict[str, PresetRuns]) -> dict[str, Any]:
             "limit": CONTRAST_MIN,
             "ok": diff_of_medians >= CONTRAST_MIN,
         }
+    if "porous" in runs:
+        # The porous_spread target of targets.toml (a check, not one of this script's three):
+        # control-preferring governments on the Chinese stack, 2028-12 minus 2026-05.
+        r = runs["porous"]
+        cn = np.stack(r.official) == STACK_CN
+        start, end = r.dates.index("2026-05"), r.dates.index("2028-12")
+        change = (cn[:, end, :] & control).sum(axis=1) - (cn[:, start, :] & control).sum(axis=1)
+        report["porous_spread"] = {
+            "median": float(np.median(change)),
+            "by_seed": change.tolist(),
+            "target_range": [5, 200],
+        }
     report["checks"] = checks
     return report
 
@@ -167,6 +179,12 @@ def print_report(report: dict[str, Any], seeds: int, scale: int) -> None:
             rest = {k: v for k, v in d["share_of_seeds"].items() if v <= 0.5}
             if rest:
                 print("  in <=50% of seeds: " + ", ".join(f"{k} {v:.2f}" for k, v in rest.items()))
+    if "porous_spread" in report:
+        spread = report["porous_spread"]
+        print(
+            f"\nporous_spread (targets.toml check, range 5-200): median {spread['median']:.0f}"
+            f" (by seed {spread['by_seed']})"
+        )
     print("\n## checks")
     for name, c in report["checks"].items():
         extra = {k: v for k, v in c.items() if k not in ("value", "limit", "ok")}
