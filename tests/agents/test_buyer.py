@@ -3,6 +3,9 @@ reasons, the switching cost's play rule, alignment and the cost of bundled surve
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -258,3 +261,23 @@ def test_alignment_is_what_keeps_allies_off_the_chinese_stack():
     without = ChipWarModel(levers, rng=0, **dict.fromkeys(ALIGNMENT_WEIGHTS, 0.0))
     without.run_model()
     assert len(_allies_on_cn(with_ties)) < len(_allies_on_cn(without))
+
+
+def test_the_government_checks_script_runs_and_reports_the_three_checks():
+    """tools/government_checks.py on one small seed: the report has what the closing note needs."""
+    path = Path(__file__).resolve().parents[2] / "tools" / "government_checks.py"
+    spec = importlib.util.spec_from_file_location("government_checks", path)
+    assert spec is not None and spec.loader is not None
+    checks = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = checks  # its dataclasses look their module up there
+    try:
+        spec.loader.exec_module(checks)
+    finally:
+        del sys.modules[spec.name]
+    runs = {p: checks.run_preset(p, range(1), 1000) for p in ("porous", "loopholes-closed")}
+    report = checks.summarise(runs)
+    assert set(report["checks"]) == {"allies", "inertia", "contrast"}
+    for entry in report["presets"].values():
+        for date in ("2028-12", "2030-12"):
+            assert not set(entry[date]["in_most_seeds"]) & set(BEIJING)
+        assert 0 <= entry["changes_per_government_year"] <= 0.3
