@@ -7,21 +7,52 @@ from typing import TYPE_CHECKING
 import mesa
 
 from chipwar.world.adoption import STACK_CN, STACK_NONE, STACK_US
+from chipwar.world.alignment import BEIJING, WASHINGTON
 
 if TYPE_CHECKING:
     from chipwar.world.model import ChipWarModel
 
 STACK_NAMES = {STACK_US: "us", STACK_CN: "cn", STACK_NONE: "hedged"}
-FIXED_STACK = {"USA": STACK_US, "CHN": STACK_CN}
+#: Hong Kong and Macao follow Beijing; Puerto Rico follows Washington (world/alignment.py).
+FIXED_STACK = {iso: STACK_US for iso in WASHINGTON} | {iso: STACK_CN for iso in BEIJING}
+#: Position of each official stack on the lean axis (US at the negative end).
+_POSITION = {STACK_US: -1, STACK_NONE: 0, STACK_CN: 1}
+
+
+def band_choice(lean: float, band: float) -> int:
+    """The stack a lean picks with no switching cost: Chinese above the band, US below it."""
+    return STACK_CN if lean > band else STACK_US if lean < -band else STACK_NONE
+
+
+def choose_stack(lean: float, current: int, band: float, switch_cost: float) -> int:
+    """The official stack after a review: a move must clear the band's edge by the switching cost.
+
+    A play (Schmitt-trigger) rule on the lean axis US < hedged < Chinese: the government moves
+    toward China only if ``lean - switch_cost`` picks a stack further toward China than its
+    current one, and toward the US only if ``lean + switch_cost`` picks one further toward the
+    US; otherwise it keeps its stack. With ``switch_cost = 0`` it is :func:`band_choice`.
+    """
+    toward_cn = band_choice(lean - switch_cost, band)
+    if _POSITION[toward_cn] > _POSITION[current]:
+        return toward_cn
+    toward_us = band_choice(lean + switch_cost, band)
+    if _POSITION[toward_us] < _POSITION[current]:
+        return toward_us
+    return current
 
 
 class Buyer(mesa.Agent):
     """One country's government: it picks its official AI stack (trade flows are in the ledger).
 
     Every ``buyer_review_months`` (staggered across countries) the government weighs the Chinese
-    stack against the US one: capability lead, price, surveillance appeal for a control-preferring
-    government, US promotion, alliance or embargo status, Belt and Road ties, and what its own
+    stack against the US one: capability lead, price, bundled surveillance (worth something to a
+    control-preferring government, a cost to one that values openness), US promotion, its
+    security and diplomatic ties to the US, embargo status, Belt and Road ties, and what its own
     agencies and firms already use; plus a random part. Inside the hedge band it hedges.
+    Changing stack costs something (contracts, sunk infrastructure, diplomacy), so a move needs
+    the lean to clear the band by ``buyer_switch_cost`` (:func:`choose_stack`). In the first
+    month every government settles on the stack its lean picks, without noise or cost: the
+    2024 state is at rest under the rule rather than an arbitrary assignment.
     """
 
     model: ChipWarModel
@@ -39,19 +70,20 @@ class Buyer(mesa.Agent):
 
     def step(self) -> None:
         model, p = self.model, self.model.params
+        settle = model.months == 0  # the starting state, not a decision: no noise, no cost
         period = max(int(p.buyer_review_months), 1)
-        if self.iso_a3 in FIXED_STACK or (model.months + self.index) % period:
+        if self.iso_a3 in FIXED_STACK or not (settle or (model.months + self.index) % period == 0):
             return
         shares = model.adoption_shares[self.index]
-        self.lean_cn = (
-            model.appeal.government_lean_cn[self.index]
-            + p.buyer_adoption_weight * (shares[STACK_CN] - shares[STACK_US])
-            + p.buyer_noise_sd * model.rng.standard_normal()
+        lean = model.appeal.government_lean_cn[self.index] + p.buyer_adoption_weight * (
+            shares[STACK_CN] - shares[STACK_US]
         )
-        band = p.buyer_hedge_band
-        choice = (
-            STACK_CN if self.lean_cn > band else STACK_US if self.lean_cn < -band else STACK_NONE
-        )
+        if settle:
+            self.lean_cn = float(lean)
+            self.official = band_choice(self.lean_cn, p.buyer_hedge_band)
+            return
+        self.lean_cn = float(lean + p.buyer_noise_sd * model.rng.standard_normal())
+        choice = choose_stack(self.lean_cn, self.official, p.buyer_hedge_band, p.buyer_switch_cost)
         if choice != self.official:
             before = self.official_stack
             self.official = choice

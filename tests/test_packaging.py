@@ -32,6 +32,7 @@ def test_package_data_is_reachable():
     data = files("chipwar.world") / "data"
     for name in (
         "countries.csv",
+        "alignment.csv",
         "parameters.toml",
         "timeline.toml",
         "power.toml",

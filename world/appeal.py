@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chipwar.world.alignment import Alignment, load_alignment
 from chipwar.world.countries import CountryTable
 from chipwar.world.levers import Levers
 from chipwar.world.parameters import Parameters
@@ -16,8 +17,11 @@ from chipwar.world.parameters import Parameters
 class StackAppeal:
     """Country-level utility terms of the US and Chinese stacks, refreshed every month."""
 
-    def __init__(self, countries: CountryTable, params: Parameters) -> None:
+    def __init__(
+        self, countries: CountryTable, params: Parameters, alignment: Alignment | None = None
+    ) -> None:
         p = self.params = params
+        ties = alignment if alignment is not None else load_alignment(countries)
         regime_control = (3.0 - countries.regime.astype(float)) / 3.0
         self.control_preference = np.clip(
             p.control_regime_weight * regime_control
@@ -26,11 +30,23 @@ class StackAppeal:
             0.0,
             1.0,
         )
+        # Openness: how much a government values civil liberties (V-Dem Regimes of the World,
+        # 0 closed autocracy .. 3 liberal democracy); bundled surveillance costs it this much.
+        self.openness = countries.regime.astype(float) / 3.0
         tier = countries.tier.astype(np.int64)
         self.us_blocked = (tier == 3).astype(float)  # embargoed: the US stack is not for sale
         self.cn_blocked = (countries.iso == "USA").astype(float)
-        self.allied = (tier <= 1).astype(float)
         self.bri = countries.bri_member.astype(float)
+        # Security and diplomatic ties to the US (alignment.csv), in utility toward the US stack.
+        self.alignment_terms = {
+            "US treaty ally": p.buyer_treaty_weight * ties.us_treaty.astype(float),
+            "major non-NATO ally": p.buyer_mnna_weight * ties.mnna.astype(float),
+            "US bases": p.buyer_bases_weight * ties.us_bases.astype(float),
+            "recognises Taiwan": p.buyer_taiwan_weight * ties.recognises_taiwan.astype(float),
+            "UN votes with the US": p.buyer_un_weight
+            * (ties.un_filled(p.alignment_un_default) - p.alignment_un_default),
+        }
+        self.alignment_pull = sum(self.alignment_terms.values())
         n = len(countries)
         self.government_lean_cn = np.zeros(n)
         self.adopter_utility = np.zeros((n, 3))
@@ -44,9 +60,9 @@ class StackAppeal:
         self.government_lean_cn = (
             -p.buyer_capability_weight * lead_log10
             + p.buyer_price_weight * self.price_advantage_cn
-            + p.buyer_surveillance_weight * surveillance
+            + self._surveillance_net(cn.surveillance_bundle)
             - p.buyer_promotion_weight * us.stack_promotion
-            - p.buyer_tier1_weight * self.allied
+            - self.alignment_pull
             + p.buyer_tier3_weight * self.us_blocked
             + p.buyer_bri_weight * self.bri
         )
@@ -66,6 +82,14 @@ class StackAppeal:
             - p.adopter_access_weight * self.cn_blocked
         )
 
+    def _surveillance_net(self, bundle: float) -> np.ndarray:
+        """Bundled surveillance: worth something to control, a cost to openness (utility)."""
+        p = self.params
+        return bundle * (
+            p.buyer_surveillance_weight * self.control_preference
+            - p.buyer_openness_cost * self.openness
+        )
+
     def government_terms(self, lead_log10: float, levers: Levers) -> dict[str, np.ndarray]:
         """The terms of ``government_lean_cn`` one by one, for reports that explain a flip.
 
@@ -78,11 +102,9 @@ class StackAppeal:
         return {
             "capability lead": -p.buyer_capability_weight * lead_log10 * ones,
             "price": p.buyer_price_weight * price * ones,
-            "surveillance bundle": p.buyer_surveillance_weight
-            * self.control_preference
-            * cn.surveillance_bundle,
+            "surveillance bundle": self._surveillance_net(cn.surveillance_bundle),
             "US promotion": -p.buyer_promotion_weight * us.stack_promotion * ones,
-            "US alliance (Tier 1)": -p.buyer_tier1_weight * self.allied,
+            **{name: -values for name, values in self.alignment_terms.items()},
             "US embargo (Tier 3)": p.buyer_tier3_weight * self.us_blocked,
             "Belt and Road": p.buyer_bri_weight * self.bri,
         }

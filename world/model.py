@@ -13,6 +13,7 @@ from chipwar.agents.lab import Lab
 from chipwar.agents.smuggling import SmugglingNetwork, enter_networks
 from chipwar.agents.state import State
 from chipwar.world.adoption import STACK_CN, STACK_NONE, STACK_US, AdoptionConfig, AdoptionField
+from chipwar.world.alignment import BEIJING, WASHINGTON
 from chipwar.world.appeal import StackAppeal
 from chipwar.world.calendar import format_month, parse_month
 from chipwar.world.capability import CapabilityRace
@@ -197,8 +198,9 @@ class ChipWarModel(mesa.Model):
             for k in range(LAB_COUNT):
                 share = lead_share[side] * p.lab_share_decay**k
                 Lab(self, f"{label} lab {k + 1}", side, share)
+        # Until the first month settles them (Buyer.step), governments that choose are hedged.
         self._buyers = [
-            Buyer(self, i, FIXED_STACK.get(iso, self._initial_official(i)))
+            Buyer(self, i, FIXED_STACK.get(iso, STACK_NONE))
             for i, iso in enumerate(self.countries.iso)
         ]
         market = self.market
@@ -210,15 +212,6 @@ class ChipWarModel(mesa.Model):
                 SmugglingNetwork(
                     self, front, p.server_network_capacity_chips, "server", int(transit)
                 )
-
-    def _initial_official(self, index: int) -> int:
-        """The 2024 official stack: US for the alliance, Chinese for the embargoed, else hedged."""
-        tier = int(self.countries.tier[index])
-        if tier <= 1:
-            return STACK_US
-        if tier == 3 and self.countries.cn_surveillance_supplier[index]:
-            return STACK_CN
-        return STACK_NONE
 
     def _build_adoption_field(self) -> AdoptionField:
         p, c = self.params, self.countries
@@ -283,8 +276,9 @@ class ChipWarModel(mesa.Model):
         shares = self.adoption_shares
         networks = list(self.agents_by_type.get(SmugglingNetwork, []))
         official = np.array([b.official for b in self.buyers])
-        others = np.ones(len(c), dtype=bool)
-        others[cn] = False
+        # Foreign governments: China, Hong Kong and Macao are one side, not its clients.
+        others = ~np.isin(c.iso, BEIJING)
+        not_us = ~np.isin(c.iso, WASHINGTON)
         cn_labs = [lab for lab in self.agents_by_type[Lab] if lab.side == "cn"]
         leader = max(cn_labs, key=lambda lab: lab.capability)
         draw_gw = market.bloc_draw_kw() / KW_PER_GW
@@ -325,7 +319,7 @@ class ChipWarModel(mesa.Model):
             ),
             "pop_cn_stack": int(c.population[(official == STACK_CN) & others].sum()),
             "countries_official_cn": int(((official == STACK_CN) & others).sum()),
-            "countries_official_us": int((official == STACK_US).sum() - 1),
+            "countries_official_us": int(((official == STACK_US) & not_us).sum()),
         }
         for r, region in enumerate(REGIONS):
             in_region = counts[c.region_index == r].sum(axis=0)

@@ -43,11 +43,11 @@ MODEL_COLUMNS: dict[str, str] = {
     "frontier_run_flop_us": "compute of the leading US lab's frontier training run (FLOP)",
     "largest_run_flop": "compute of the largest frontier training run started this month (FLOP)",
     "largest_cluster_gw": "largest training site a US lab can power this month (GW)",
-    "countries_cn_presence": "countries (not China) with >= 2% of adopters on the Chinese stack",
-    "countries_cn_majority": "countries (China excluded) where more adopters use the Chinese stack",
-    "pop_cn_stack": "people outside China under governments whose official stack is Chinese",
-    "countries_official_cn": "countries (China excluded) whose official stack is Chinese",
-    "countries_official_us": "countries (US excluded) whose official stack is American",
+    "countries_cn_presence": "countries (China, HK, Macao excluded) with >= 2% adopters on CN",
+    "countries_cn_majority": "countries (China, HK, Macao excluded) where more adopters use CN",
+    "pop_cn_stack": "people outside China, HK and Macao under an official Chinese stack",
+    "countries_official_cn": "countries (China, HK, Macao excluded) whose official stack is CN",
+    "countries_official_us": "governments (US and Puerto Rico excluded) on the US stack",
 }
 for _region in REGIONS:
     MODEL_COLUMNS[f"cn_share_{_region}"] = f"share of adopters in {_region} on the Chinese stack"
