@@ -47,8 +47,9 @@ def test_paths_are_read_at_january_and_rise_between():
 def test_the_power_position_moves_every_non_chinese_bloc_and_china_separately(a, b):
     low, high = sorted((a, b))
     month = 60
-    lower, upper = _grid(power_build=low).capacity_gw(month), _grid(power_build=high).capacity_gw(
-        month
+    lower, upper = (
+        _grid(power_build=low).capacity_gw(month),
+        _grid(power_build=high).capacity_gw(month),
     )
     china = BLOCS.index("china")
     assert (upper >= lower - 1e-12).all()
@@ -68,7 +69,8 @@ def test_frontier_runs_are_bounded_by_the_site_and_by_the_labs_chips():
     race = CapabilityRace(Parameters())
     site_bound = race.run_h100e(1e12, 24, "us")
     assert race.run_h100e(1e13, 24, "us") == site_bound  # more chips do not help a bound run
-    assert race.run_h100e(1000.0, 24, "us") == pytest.approx(1000.0 * Parameters().training_fraction)
+    chips_bound = 1000.0 * Parameters().training_fraction
+    assert race.run_h100e(1000.0, 24, "us") == pytest.approx(chips_bound)
     assert race.run_months(84) == Parameters().run_months_max
     assert race.run_months(0) == Parameters().run_months
 
