@@ -54,9 +54,15 @@ def fit_parameter_names() -> list[str]:
 
 # --- one run, measured (runs in worker processes) ---
 def measure_run(
-    preset: str, seed: int, params: dict[str, float], scale: int | None, until: str | None
+    preset: str,
+    seed: int,
+    params: dict[str, float],
+    scale: int | None,
+    until: str | None,
+    names: Sequence[str] | None = None,
 ) -> dict[str, float]:
-    """Run one preset with parameter overrides and measure every target read from it."""
+    """Run one preset with parameter overrides and measure the targets read from it (all of
+    them, or only ``names``: a fit stops at FIT_UNTIL, before some check targets' dates)."""
     from chipwar.runs.core.single_run import run_scenario
     from chipwar.world.scenario import load_scenario, with_overrides
 
@@ -67,7 +73,7 @@ def measure_run(
     result = run_scenario(scenario, seed, until)
     values = {}
     for target in load_targets():
-        if target.preset == preset:
+        if target.preset == preset and (names is None or target.name in names):
             values[target.name] = target.measure_on(result.series, result.countries)
     return values
 
@@ -98,8 +104,9 @@ def evaluate(
     until: str | None,
 ) -> Evaluation:
     presets = sorted({t.preset for t in targets})
+    names = [t.name for t in targets]
     jobs = {
-        (preset, seed): executor.submit(measure_run, preset, seed, params, scale, until)
+        (preset, seed): executor.submit(measure_run, preset, seed, params, scale, until, names)
         for preset in presets
         for seed in seeds
     }
