@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
+from _markdown import markdown
 
 PRESETS = ("porous", "loopholes-closed")
 AT = "2028-12"
@@ -108,7 +109,7 @@ def main() -> None:
     seeds = range(args.seeds)
     levers = lever_table(seeds, args.scale, args.workers)
     enforcement = enforcement_table(seeds, args.scale, args.workers)
-    show = (lambda f: f.to_markdown(index=False, floatfmt=".2f")) if args.markdown else str
+    show = markdown if args.markdown else str
     print(f"One lever at a time, {AT}, mean of {args.seeds} seeds at scale {args.scale}:\n")
     print(show(levers.round(2)))
     print(f"\nChip sales 0; enforcement 0 against 1, {AT}:\n")

@@ -17,6 +17,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
+from _markdown import markdown
 
 PRESETS = ("current-policy", "porous", "loopholes-closed")
 DATES = ("2025-12", "2027-12", "2028-12", "2030-12")
@@ -77,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     table = _format(preset_table(range(args.seeds), args.scale, args.workers))
     print(f"Mean of {args.seeds} seeds at scale {args.scale}:\n")
-    print(table.to_markdown(index=False) if args.markdown else table.to_string(index=False))
+    print(markdown(table) if args.markdown else table.to_string(index=False))
 
 
 if __name__ == "__main__":
