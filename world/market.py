@@ -93,6 +93,8 @@ class ChipMarket:
         self.cn_domestic_month = 0.0
         self.licensed_month = 0.0
         self.offshore_built_month = 0.0
+        self.legit_month = np.zeros(len(countries))  # legitimate imports (own and offshore), H100e
+        self.grey_month = np.zeros(len(countries))  # pass-through imports, H100e
 
     # --- rules set by the states
     def set_export_rules(self, stringency: float, china_sales: float) -> None:
@@ -218,6 +220,8 @@ class ChipMarket:
             ledger.earmark_offshore(int(host), float(offshore[host] * fill))
         self.offshore_built_month = float(offshore.sum()) * fill
         self.passthrough = passthrough * fill
+        self.legit_month = (own + offshore) * fill
+        self.grey_month = self.passthrough.copy()
         self.passthrough_fill = allowed * fill
         self.pending_orders = np.zeros_like(self.pending_orders)
         self._clear_grey_market(months, price)
@@ -293,9 +297,10 @@ class ChipMarket:
     ) -> Any:
         """Monthly bust hazard of a network holding ``volume`` H100e (scalar or array) at ``hub``.
 
-        The hazard grows with the chips held (physical flow, not value). Licence scrutiny acts at
-        the hub where the chips are declared; hub enforcement acts where they move on: the hub
-        itself, or the ``transit`` point of a server-level network.
+        The hazard grows with the chips held (physical flow, not value) and with how conspicuous
+        the hub's grey imports are against its legitimate ones. Licence scrutiny and that
+        conspicuousness act at the hub where the chips are declared; hub enforcement acts where
+        they move on: the hub itself, or the ``transit`` point of a server-level network.
         """
         p = self.params
         chips = np.asarray(volume, dtype=float) / self.chip_h100e
@@ -305,8 +310,20 @@ class ChipMarket:
             (1.0 + p.detection_enforcement_gain * us_enforcement)
             * (1.0 + p.detection_hub_gain * self.hub_enforcement[policed])
             * (1.0 + p.detection_licence_gain * self.licensing[hub])
+            * (1.0 + p.detection_cover_gain * self.grey_ratio(hub))
         )
         return p.detection_base * scale * pressure
+
+    def grey_ratio(self, hub: int) -> float:
+        """Pass-through imports at a hub this month over its legitimate imports (a red flag).
+
+        Singapore billed 18% of Nvidia's revenue while under 1% physically shipped there, and
+        Malaysia's GPU imports rose >3,400% before its permit regime (facts.md §3.2): imports far
+        beyond what a hub's own data centres can power are what investigators look for. The
+        reference flow of one network keeps the ratio finite at a hub with no legitimate imports.
+        """
+        reference = self.params.detection_ref_chips * self.chip_h100e
+        return float(self.grey_month[hub] / (self.legit_month[hub] + reference))
 
     def bust_probability(
         self, hub: int, volume: Any, us_enforcement: float, transit: int | None = None

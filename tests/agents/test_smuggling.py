@@ -133,3 +133,13 @@ def test_network_profit_does_not_depend_on_the_price_level():
     model.market.price *= 0.1
     assert network.best_volume() == first
     assert np.isfinite(network.capacity_usd) and network.capacity_usd > 0
+
+
+def test_grey_imports_beyond_a_hubs_legitimate_imports_raise_the_hazard():
+    model = _model()
+    market, hub = model.market, int(model.market.smuggling_hubs[0])
+    market.grey_month[hub] = 0.0
+    quiet = float(market.detection_hazard(hub, 1000.0, 0.3))
+    market.grey_month[hub] = 10.0 * (market.legit_month[hub] + 1000.0)
+    assert market.grey_ratio(hub) > 5.0
+    assert float(market.detection_hazard(hub, 1000.0, 0.3)) > 5.0 * quiet
