@@ -10,6 +10,7 @@ smuggled chips and offshore rental.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,16 @@ class ChipMarket:
     def __init__(self, countries: CountryTable, params: Parameters, ledger: ComputeLedger) -> None:
         self.params = params
         self.ledger = ledger
+        # Detection parameters read once: the hazard is evaluated for every network every month.
+        self._detection = (
+            params.detection_base,
+            params.detection_enforcement_gain,
+            params.detection_hub_gain,
+            params.detection_licence_gain,
+            params.detection_cover_gain,
+            params.detection_ref_chips,
+            params.detection_volume_exponent,
+        )
         self.us = countries.index("USA")
         self.cn = countries.index("CHN")
         self.tier = countries.tier.astype(np.int64)
@@ -302,17 +313,20 @@ class ChipMarket:
         conspicuousness act at the hub where the chips are declared; hub enforcement acts where
         they move on: the hub itself, or the ``transit`` point of a server-level network.
         """
-        p = self.params
-        chips = np.asarray(volume, dtype=float) / self.chip_h100e
-        scale = np.power(chips / p.detection_ref_chips, p.detection_volume_exponent)
+        base, enforcement_gain, hub_gain, licence_gain, cover_gain, ref, exponent = self._detection
         policed = hub if transit is None else transit
+        reference = ref * self.chip_h100e
+        grey = float(self.grey_month[hub]) / (float(self.legit_month[hub]) + reference)
         pressure = (
-            (1.0 + p.detection_enforcement_gain * us_enforcement)
-            * (1.0 + p.detection_hub_gain * self.hub_enforcement[policed])
-            * (1.0 + p.detection_licence_gain * self.licensing[hub])
-            * (1.0 + p.detection_cover_gain * self.grey_ratio(hub))
+            base
+            * (1.0 + enforcement_gain * us_enforcement)
+            * (1.0 + hub_gain * float(self.hub_enforcement[policed]))
+            * (1.0 + licence_gain * float(self.licensing[hub]))
+            * (1.0 + cover_gain * grey)
         )
-        return p.detection_base * scale * pressure
+        if isinstance(volume, float | int):  # one draw a network-month: skip numpy's overhead
+            return pressure * (float(volume) / reference) ** exponent
+        return pressure * np.power(np.asarray(volume, dtype=float) / reference, exponent)
 
     def grey_ratio(self, hub: int) -> float:
         """Pass-through imports at a hub this month over its legitimate imports (a red flag).
@@ -329,7 +343,10 @@ class ChipMarket:
         self, hub: int, volume: Any, us_enforcement: float, transit: int | None = None
     ) -> Any:
         """Chance that a network holding ``volume`` this month is caught."""
-        return -np.expm1(-self.detection_hazard(hub, volume, us_enforcement, transit))
+        hazard = self.detection_hazard(hub, volume, us_enforcement, transit)
+        if isinstance(hazard, float):
+            return -math.expm1(-hazard)
+        return -np.expm1(-hazard)
 
     # --- offshore rental
     def offshore_available(self) -> float:

@@ -91,6 +91,7 @@ class PowerGrid:
         self._log_paths = np.array(
             [np.log(self._position(bloc)) for bloc in data.blocs]
         )  # (blocs, years)
+        self._capacity: dict[int, np.ndarray] = {}  # by month: read many times a month
         self._site_months = np.array(data.site_months, dtype=float)
         self._site_log = np.log(np.array(data.site_gw))
 
@@ -104,8 +105,13 @@ class PowerGrid:
 
     def capacity_gw(self, months: int) -> np.ndarray:
         """GW available to each bloc in month ``months`` (log-linear between yearly points)."""
-        m = min(float(months), self._months[-1])
-        return np.exp([np.interp(m, self._months, row) for row in self._log_paths])
+        cached = self._capacity.get(months)
+        if cached is None:
+            m = min(float(months), self._months[-1])
+            cached = np.exp([np.interp(m, self._months, row) for row in self._log_paths])
+            cached.flags.writeable = False
+            self._capacity[months] = cached
+        return cached
 
     def kw_per_h100e(self, months: int) -> float:
         """All-in kW drawn by one H100e of chips made in month ``months``."""
