@@ -143,3 +143,24 @@ def test_grey_imports_beyond_a_hubs_legitimate_imports_raise_the_hazard():
     market.grey_month[hub] = 10.0 * (market.legit_month[hub] + 1000.0)
     assert market.grey_ratio(hub) > 5.0
     assert float(market.detection_hazard(hub, 1000.0, 0.3)) > 5.0 * quiet
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cargo=st.floats(0.0, 50_000.0),
+    capacity=st.floats(10.0, 50_000.0),
+    enforcement=st.floats(0.0, 1.0),
+    willingness=st.floats(0.05, 1.0),
+)
+def test_the_fast_volume_choice_equals_the_full_grid(cargo, capacity, enforcement, willingness):
+    """best_volume evaluates two grid points around the profit peak; the grid's argmax agrees."""
+    from chipwar.agents.smuggling import VOLUME_GRID, expected_profit
+
+    model = _model(us_enforcement=enforcement, china_smuggling_demand=willingness)
+    network = _networks(model, "chip")[0]
+    network.cargo, network.capacity_chips = cargo, capacity
+    volumes = VOLUME_GRID * network.capacity_h100e
+    profit = expected_profit(model, volumes, cargo, network.bust_probability)
+    best = int(np.argmax(profit))
+    expected = float(volumes[best]) if profit[best] > 0.0 else 0.0
+    assert math.isclose(network.best_volume(), expected, rel_tol=1e-9, abs_tol=1e-9)
