@@ -65,7 +65,7 @@ def test_history_phase_applies_the_real_timeline():
     model.run_model()
     labels = [e["text"] for e in model.events if e["kind"] == "policy"]
     assert any("H20" in label for label in labels)
-    assert model.levers.us.china_chip_sales == pytest.approx(0.05)  # H20 licence, April 2025
+    assert model.levers.us.china_chip_sales == pytest.approx(0.0)  # H20 licence, April 2025
     assert model.levers.us.export_stringency == pytest.approx(0.35)  # diffusion rule rescinded
 
 
