@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from chipwar.world.alignment import BEIJING, WASHINGTON
 from chipwar.world.countries import REGION_LABELS, REGIONS
 from chipwar.world.levers import describe_levers, hub_key, lever_keys, parse_lever_key
 from chipwar.world.market import ALLY_ISOS
@@ -254,7 +255,7 @@ class Role:
 def build_roles(model: ChipWarModel) -> dict[str, Role]:
     """Every possible role, in the fixed order, from the model's country table and hubs."""
     countries = model.countries
-    hubs = tuple(sorted(str(countries.iso[int(h)]) for h in model.market.smuggling_hubs))
+    hubs = tuple(sorted(model.observe().hubs))
     roles: dict[str, Role] = {}
     keys = lever_keys()
     for role in CORE_ROLES:
@@ -266,7 +267,9 @@ def build_roles(model: ChipWarModel) -> dict[str, Role]:
             ACTIONS.get(role, ()),
             all_hubs=hubs,
         )
-    outsiders = {"USA", "CHN", *ALLY_ISOS}
+    # Hong Kong and Macao follow Beijing and Puerto Rico Washington: no bloc speaks for them (their
+    # hub regime, like Hong Kong's, stays where the scenario puts it).
+    outsiders = {"USA", "CHN", *ALLY_ISOS, *BEIJING, *WASHINGTON}
     for r, region in enumerate(REGIONS):
         members = tuple(
             str(iso)
