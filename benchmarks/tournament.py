@@ -121,7 +121,8 @@ def format_tournament(result: dict[str, Any]) -> str:
     line = (
         f"{head}: {result['runs']} runs in {result['wall_s']:.1f} s "
         f"({result['runs_per_s']:.2f} runs/s), {verdict} the {result['budget_s']:.0f} s budget; "
-        f"{result['cpu_s']:.1f} s of CPU in the process and its workers"
+        f"{result['cpu_s']:.1f} s of CPU in the process and its workers "
+        f"({result['cpu_s'] / result['workers']:.1f} s per worker's core if none were shared)"
     )
     member = result.get("member")
     if member:
