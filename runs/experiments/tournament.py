@@ -48,7 +48,6 @@ from chipwar.runs.experiments.payoffs import (
     payoffs,
     variants,
 )
-from chipwar.viz.tournament_plots import plot_payoff_heatmaps
 from chipwar.world.calendar import parse_month
 from chipwar.world.errors import InputError
 
@@ -543,7 +542,10 @@ def payoffs_bytes(table: pd.DataFrame, info: TournamentInfo) -> bytes:
 
 
 def chart_bytes(g: GameEstimate, info: TournamentInfo) -> bytes:
-    """The payoff heatmaps of the mean game as PNG bytes."""
+    """The payoff heatmaps of the mean game as PNG bytes (matplotlib is imported here, so the
+    workers that only play never load it)."""
+    from chipwar.viz.tournament_plots import plot_payoff_heatmaps
+
     us_best, china_best = best_response_masks(g.us_mean, g.china_mean)
     buffer = io.BytesIO()
     plot_payoff_heatmaps(
