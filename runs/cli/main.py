@@ -203,12 +203,16 @@ def _calibrate(args: argparse.Namespace) -> int:
         from chipwar.runs.experiments.calibrate import FIT_SCALE, ensemble_file, run_ensemble
 
         if args.members < 2:
-            raise InputError(f"calibrate: --members {args.members}: an ensemble needs at least 2")
+            raise InputError(
+                "command line", "--members", args.members, "at least 2 for an ensemble"
+            )
         draws = args.draws or 15 * args.members
         if draws < 2 * args.members:
             raise InputError(
-                f"calibrate: --draws {draws} is below twice --members ({args.members}): "
-                "generation 0 alone needs --members draws"
+                "command line",
+                "--draws",
+                draws,
+                f"at least twice --members ({2 * args.members}): generation 0 takes --members",
             )
         return run_ensemble(
             members=args.members,
@@ -219,7 +223,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             out=args.out or ensemble_file(),
         )
     if args.check and (args.draws is not None or args.out is not None):
-        raise InputError("calibrate: --draws and --out need --ensemble")
+        raise InputError("command line", "--draws/--out", "given", "only with --ensemble")
     prepare_out_dir(args.report)
     return run_calibrate(
         check_only=args.check,
