@@ -313,12 +313,43 @@ def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--evaluations", type=_positive_int, default=150, help="fit budget")
     parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1)
     parser.add_argument("--scale", type=_positive_int, default=None, help="adopters for --check")
+    parser.add_argument(
+        "--ensemble", action="store_true", help="ABC-SMC ensemble of parameter sets (ODD §8)"
+    )
+    parser.add_argument("--members", type=_positive_int, default=100, help="ensemble size")
+    parser.add_argument("--draws", type=_positive_int, default=None, help="ensemble run budget")
+    parser.add_argument("--out", type=Path, default=None, help="ensemble file")
 
 
 def _calibrate(args: argparse.Namespace) -> int:
     from chipwar.runs.core.single_run import prepare_out_dir
     from chipwar.runs.experiments.calibrate import run_calibrate
 
+    if args.ensemble:
+        from chipwar.runs.experiments.calibrate import FIT_SCALE, ensemble_file, run_ensemble
+
+        if args.members < 2:
+            raise InputError(
+                "command line", "--members", args.members, "at least 2 for an ensemble"
+            )
+        draws = args.draws or 15 * args.members
+        if draws < 2 * args.members:
+            raise InputError(
+                "command line",
+                "--draws",
+                draws,
+                f"at least twice --members ({2 * args.members}): generation 0 takes --members",
+            )
+        return run_ensemble(
+            members=args.members,
+            draws=draws,
+            seeds=args.seeds or 1,
+            scale=args.scale or FIT_SCALE,
+            workers=args.workers,
+            out=args.out or ensemble_file(),
+        )
+    if args.check and (args.draws is not None or args.out is not None):
+        raise InputError("command line", "--draws/--out", "given", "only with --ensemble")
     prepare_out_dir(args.report)
     return run_calibrate(
         check_only=args.check,
