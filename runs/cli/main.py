@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib
 import os
 import sys
 import time
@@ -600,30 +601,21 @@ def _tournament(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- chipwar wargame (subcommands in runs/wargame_cli.py, a light module)
-def _wargame_arguments(parser: argparse.ArgumentParser) -> None:
-    from chipwar.runs.cli.wargame import add_arguments
-
-    add_arguments(parser)
+Handler = Callable[[argparse.Namespace], int]
 
 
-def _wargame(args: argparse.Namespace) -> int:
-    from chipwar.runs.cli.wargame import run
+# --- chipwar wargame, dashboard and bench: each has its own module in runs/cli, imported only
+# when the command is parsed or run (wargame.py, dashboard.py, bench.py)
+def _own_module(name: str) -> tuple[Callable[[argparse.ArgumentParser], None], Handler]:
+    """The (add arguments, handle) pair of the command module ``chipwar.runs.cli.<name>``."""
 
-    return run(args)
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        importlib.import_module(f"chipwar.runs.cli.{name}").add_arguments(parser)
 
+    def handle(args: argparse.Namespace) -> int:
+        return importlib.import_module(f"chipwar.runs.cli.{name}").run(args)
 
-# --- chipwar dashboard (the browser page: runs/dashboard_cli.py, viz/app.py)
-def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
-    from chipwar.runs.cli.dashboard import add_arguments
-
-    add_arguments(parser)
-
-
-def _dashboard(args: argparse.Namespace) -> int:
-    from chipwar.runs.cli.dashboard import run
-
-    return run(args)
+    return add_arguments, handle
 
 
 # --- chipwar replay
@@ -662,22 +654,8 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- chipwar bench (runs/cli/bench.py; the harness is chipwar.benchmarks, benchmarks/)
-def _bench_arguments(parser: argparse.ArgumentParser) -> None:
-    from chipwar.runs.cli.bench import add_arguments
-
-    add_arguments(parser)
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from chipwar.runs.cli.bench import run
-
-    return run(args)
-
-
 # Each command: (add its arguments, handle it, one-line summary). Handlers import lazily so that
 # `chipwar --help` and quick commands start fast.
-Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, str]] = {
     "demo": (_demo_arguments, _demo, "run both paper scenarios; write charts and a table"),
     "scenarios": (_scenarios_arguments, _scenarios, "list the preset scenarios"),
@@ -692,9 +670,9 @@ COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, st
         _tournament,
         "every US doctrine against every China doctrine over ensemble members (EGTA)",
     ),
-    "wargame": (_wargame_arguments, _wargame, "wargame sessions: new, move, advance, brief, ..."),
-    "dashboard": (_dashboard_arguments, _dashboard, "the browser page: explore, wargame rooms"),
-    "bench": (_bench_arguments, _bench, "adoption kernels vs Mesa and numpy; whole-run timings"),
+    "wargame": (*_own_module("wargame"), "wargame sessions: new, move, advance, brief, ..."),
+    "dashboard": (*_own_module("dashboard"), "the browser page: explore, wargame rooms"),
+    "bench": (*_own_module("bench"), "adoption kernels vs Mesa and numpy; whole-run timings"),
 }
 
 

@@ -9,11 +9,11 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import types
 from pathlib import Path
 
 import pytest
+from reliability import wait_until
 
 from chipwar.world import lazy_imports
 
@@ -148,11 +148,12 @@ def test_threads_never_see_a_half_run_module(gated_module) -> None:
     readers = [threading.Thread(target=read) for _ in range(5)]
     for t in readers:
         t.start()
-    deadline = time.monotonic() + PATIENCE
-    while not all(_in_load(t) for t in readers):
+
+    def readers_waiting() -> bool:
         assert errors == [], errors  # a reader got through to the half-run module
-        assert time.monotonic() < deadline, "the readers never reached the loader"
-        time.sleep(0.01)
+        return all(_in_load(t) for t in readers)
+
+    wait_until(readers_waiting, "the readers to reach the loader", PATIENCE)
     gate.proceed.set()
     for t in (first, *readers):
         t.join(PATIENCE)
