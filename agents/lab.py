@@ -54,7 +54,10 @@ class Lab(mesa.Agent):
         held = model.ledger.held[model.side_index[self.side]]
         self.compute_h100e = self.compute_share * held + self.offshore_h100e
         lag = model.params.cn_algorithmic_lag if self.side == "cn" else 0.0
-        self.base_capability = model.race.training_capability(self.compute_h100e, model.months, lag)
+        self.base_capability = (
+            model.race.training_capability(self.compute_h100e, model.months, lag)
+            + model.race.algorithm_bonus[self.side]
+        )
         model.race.record_run(self.side, model.race.training_flop(self.compute_h100e, model.months))
         self.capability = max(self.capability, self.base_capability + self.distill_bonus)
 

@@ -70,6 +70,15 @@ class SmugglingNetwork(mesa.Agent):
         best = int(np.argmax(profit))
         return float(volumes[best]) if profit[best] > 0.0 else 0.0
 
+    def expose(self) -> float:
+        """A major case breaks the network up (a shock, world/shocks.py): the cargo it holds is
+        seized and it dissolves; returns the H100e seized."""
+        seized = self.cargo
+        self.model.ledger.seize(seized, self.hub)
+        self.cargo = 0.0
+        self.remove()
+        return seized
+
     def _busted(self, seized: float) -> None:
         model = self.model
         model.ledger.seize(seized, self.hub)

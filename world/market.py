@@ -58,6 +58,9 @@ class ChipMarket:
         self.cn_domestic_month = 0.0  # Chinese domestic output of the current month (H100e)
         self.cn_investment = 0.5
         self.tool_controls = 0.0
+        # Multipliers on this month's output from shocks in force (world/shocks.py); 1 without.
+        self.us_output_factor = 1.0
+        self.cn_output_factor = 1.0
 
     # --- rules set by the states
     def set_export_rules(self, stringency: float, china_sales: float) -> None:
@@ -125,7 +128,7 @@ class ChipMarket:
     def produce_and_export(self, months: int) -> None:
         """Produce this month's chips and ship them under the rules in force."""
         p, ledger = self.params, self.ledger
-        output = self.us_output_rate
+        output = self.us_output_rate * self.us_output_factor
         self.us_output_month = output
         self.us_output_rate *= self.us_growth(months) ** (1.0 / 12.0)
         # Capacity spent on licensable chips for China yields `quality` H100e per unit of output.
@@ -153,8 +156,8 @@ class ChipMarket:
         self.passthrough = self.pending_orders * shipped_share
         self.passthrough_fill = shipped_share.copy()
         self.pending_orders = np.zeros_like(self.pending_orders)
-        ledger.produce(self.cn, self.cn_domestic_rate, "domestic")
-        self.cn_domestic_month = self.cn_domestic_rate
+        self.cn_domestic_month = self.cn_domestic_rate * self.cn_output_factor
+        ledger.produce(self.cn, self.cn_domestic_month, "domestic")
         self.cn_domestic_rate *= self.cn_domestic_growth() ** (1.0 / 12.0)
 
     # --- smugglers' side

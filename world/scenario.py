@@ -1,7 +1,8 @@
 """Scenario files: the schema (pydantic), the shipped presets, and command-line overrides.
 
 A scenario fixes a run up to its seed: dates, scale, the levers that take over at the branch date,
-parameter overrides and timed events. Before the branch date the real policy timeline
+parameter overrides, timed events and its shocks (``[shocks]``, on by default: from the branch
+date, see world/shocks.py). Before the branch date the real policy timeline
 (``data/timeline.toml``) drives the levers, unless ``history = false``.
 """
 
@@ -28,6 +29,7 @@ from chipwar.world.calendar import parse_month
 from chipwar.world.errors import InputError
 from chipwar.world.levers import Levers, lever_keys, parse_lever_key
 from chipwar.world.parameters import Parameters
+from chipwar.world.shocks import ShockSettings, apply_override, override_key
 from chipwar.world.validation import input_error_from, read_toml
 
 MIN_SCALE, MAX_SCALE = 1_000, 50_000_000
@@ -85,6 +87,7 @@ class Scenario(BaseModel):
     levers: Levers = Field(default_factory=Levers)
     params: dict[str, float] = Field(default_factory=dict)
     events: list[TimedEvent] = Field(default_factory=list)
+    shocks: ShockSettings = Field(default_factory=ShockSettings)
 
     @field_validator("params")
     @classmethod
@@ -206,11 +209,14 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, float]:
 def with_overrides(
     scenario: Scenario, assignments: dict[str, float], source: str = "--set"
 ) -> Scenario:
-    """A copy of the scenario with lever (``us.enforcement``) and ``params.NAME`` overrides."""
+    """A copy of the scenario with lever (``us.enforcement``), ``params.NAME``, ``scale`` and
+    shock (``shocks.rate_scale``, ``shocks.enabled``, ``shocks.<name>``) overrides."""
     data = scenario.model_dump()
     for key, value in assignments.items():
         if key.startswith("params."):
             data["params"][key.removeprefix("params.")] = value
+        elif override_key(key):
+            apply_override(data, key, value, source)
         elif key in ("scale",):
             if value != int(value):
                 raise InputError(source, key, value, "a whole number")

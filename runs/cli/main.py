@@ -136,7 +136,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a lever (us.enforcement=0.8) or parameter (params.NAME=VALUE)",
+        help="override a lever (us.enforcement=0.8), parameter (params.NAME=VALUE) or shock "
+        "setting (shocks.rate_scale=0.5, shocks.enabled=0, shocks.<name>=SCALE)",
     )
     parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
     parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")

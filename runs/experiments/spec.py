@@ -39,6 +39,7 @@ from chipwar.world.scenario import (
     preset_names,
     with_overrides,
 )
+from chipwar.world.shocks import MAX_RATE_SCALE, shock_names
 from chipwar.world.validation import input_error_from, read_toml
 
 MAX_RUNS = 1_000_000
@@ -123,11 +124,18 @@ def factor_bounds(key: str) -> Bounds | None:
         spec = parameter_table().get(key.removeprefix("params."))
         if spec is not None:
             return Bounds(spec.min, spec.max, "number", f"numbers in [{spec.min:g}, {spec.max:g}]")
+    if key == "shocks.enabled":
+        return Bounds(0, 1, "integer", "0 (shocks off) or 1 (on)")
+    if key == "shocks.rate_scale" or key.removeprefix("shocks.") in shock_names():
+        return Bounds(0.0, MAX_RATE_SCALE, "number", f"rate scales in [0, {MAX_RATE_SCALE:g}]")
     return None
 
 
 def _known_keys() -> str:
-    return f"{SCENARIO_FACTOR}, scale, a lever ({', '.join(lever_keys())}) or params.NAME"
+    return (
+        f"{SCENARIO_FACTOR}, scale, a lever ({', '.join(lever_keys())}), params.NAME, "
+        "shocks.enabled, shocks.rate_scale or shocks.<name>"
+    )
 
 
 def _pydantic_error(err: ValidationError, source: str) -> InputError:
@@ -172,7 +180,9 @@ def check_experiment(spec: Experiment, source: str) -> None:
     for key, value in spec.set.items():
         bounds = factor_bounds(key)
         if bounds is None or bounds.kind == "scenario":
-            raise InputError(source, f"set.{key}", key, "a lever or params.NAME (or scale)")
+            raise InputError(
+                source, f"set.{key}", key, "a lever, params.NAME or shocks.* (or scale)"
+            )
         _check_value(key, value, bounds, source, f"set.{key}")
         if key in spec.factors:
             raise InputError(source, f"set.{key}", value, "a key that is not also a factor")

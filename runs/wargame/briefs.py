@@ -503,6 +503,8 @@ def make_brief(session: Session, role: Role, turn: int) -> Brief:
                 b = busts.setdefault(event["country"], {"count": 0, "seized_h100e": 0.0})
                 b["count"] += 1
                 b["seized_h100e"] += float(event.get("seized_h100e", 0.0))
+            elif event.get("kind") == "shock" and event.get("phase") != "end":
+                events.append(f"{month.date}: {event['text']}")  # shocks are public news
         for flip in month.flips:
             events.append(
                 f"{month.date}: {flip.country} moves its official stack from "

@@ -3,9 +3,9 @@
 Why: the room steers between futures, not towards one. From the current state (an in-memory
 copy of the live model) the remaining months are run once per seed with the levers held, and
 the spread of the headline metrics is drawn as a fan chart. Only the randomness of the future
-differs between seeds: the model's generators are reseeded from SeedSequence(session seed,
-turns played, k); the adopters' counter-based stream stays the session's. The session itself is
-not touched.
+differs between seeds: the model's generators (busts, entry, reviews and the shocks' own streams,
+world/shocks.py) are reseeded from SeedSequence(session seed, turns played, k); the adopters'
+counter-based stream stays the session's. The session itself is not touched.
 """
 
 from __future__ import annotations

@@ -53,3 +53,48 @@ def test_captions_stay_up_long_enough_to_read_and_policies_are_not_lost():
     # Every policy that arrived with time left to show it was shown (Rule 35 may wait for a slot
     # past the end of the video).
     assert {f"Rule {m}" for m in range(0, 35, 5)} <= policies
+
+
+def test_shocks_get_their_own_captions_ranked_by_kind_and_size():
+    def shock(mechanism, size, phase="start", **extra):
+        return {
+            "date": "2027-03",
+            "kind": "shock",
+            "mechanism": mechanism,
+            "phase": phase,
+            "size": size,
+            "text": f"{mechanism} {size} {phase}",
+            **extra,
+        }
+
+    events = [
+        shock("capability", 1.2),
+        shock("capability", 4.0),
+        shock("us_output", 0.03),
+        shock("us_output", 0.03, "end"),
+        shock("policy_reversal", 0.8),
+        shock("smuggling_case", 0.2, seized_h100e=6000.0),
+        shock("capability", 1.5, "diffusion"),
+        {"date": "2027-03", "kind": "bust", "country": "SGP", "seized_h100e": 100.0},
+    ]
+    captions = step_captions(events, {}, {})
+    shocks = [c for c in captions if c.kind == "shock"]
+    assert len(shocks) == 6  # an effect ending is no news
+    order = [c.text for c in captions]
+    assert order[:2] == ["capability 4.0 start", "policy_reversal 0.8 start"]
+    assert order.index("capability 1.2 start") < order.index("smuggling_case 0.2 start")
+    assert order.index("smuggling_case 0.2 start") < order.index("us_output 0.03 start")
+    assert order[-2:] == [
+        "capability 1.5 diffusion",
+        "Smuggling ring busted in SGP: 100 H100e seized",
+    ]
+
+
+def test_a_shock_waits_for_a_slot_like_a_policy_change():
+    feed = CaptionFeed(1, fps=4)
+    busy = step_captions([{"date": "2027-01", "kind": "policy", "text": "Rule"}], {}, {})
+    feed.advance(0, busy)
+    shock = {"date": "2027-01", "kind": "shock", "mechanism": "capability", "phase": "start"}
+    feed.advance(1, step_captions([{**shock, "size": 3.0, "text": "Jump"}], {}, {}))
+    shown = [feed.advance(frame, [])[0] for frame in range(2, 12)]
+    assert any(c is not None and c.text == "Jump" for c in shown)
