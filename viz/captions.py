@@ -94,6 +94,31 @@ def shock_priority(event: Mapping) -> float | None:
     return 50.0
 
 
+_SIDES = {"us": "US", "cn": "Chinese"}
+
+
+def shock_caption(event: Mapping, names: Mapping[str, str]) -> str:
+    """A shock in a few words, the news first (the event's own text is longer, for reports)."""
+    label, mechanism = str(event.get("label", "Shock")), event.get("mechanism")
+    size = float(event.get("size") or 0.0)
+    side = _SIDES.get(str(event.get("side")), "")
+    if mechanism == "capability" and event.get("phase") == "diffusion":
+        return f"{side} labs catch up with the breakthrough: compute x{size:.1f}"
+    if mechanism == "capability":
+        return f"{label} by {side} labs: effective compute x{size:.1f}"
+    if mechanism == "us_output":
+        return f"{label}: US-bloc chip output -{size:.0%}"
+    if mechanism == "cn_output":
+        return f"{label}: Chinese chip output x{size:.2f}"
+    if mechanism == "smuggling_case":
+        where = names.get(str(event.get("country")), str(event.get("country", "?")))
+        seized = float(event.get("seized_h100e") or 0.0)
+        return f"{label} in {where}: {_h100e(seized)} H100e seized"
+    if mechanism == "policy_reversal" and "lever" in event:
+        return f"{label}: {event['lever']} {event['from']:.2f} to {event['to']:.2f}"
+    return str(event.get("text", label))
+
+
 def step_captions(
     events: Iterable[Mapping],
     names: Mapping[str, str],
@@ -118,8 +143,7 @@ def step_captions(
         elif kind == "shock":
             priority = shock_priority(event)
             if priority is not None:
-                text = str(event.get("text", event.get("label", "Shock")))
-                captions.append(Caption(month, "shock", text, priority))
+                captions.append(Caption(month, "shock", shock_caption(event, names), priority))
         elif kind == "bust":
             busts.append(event)
         elif kind == "stack_flip":
