@@ -108,12 +108,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 # --- chipwar scenarios
 def _scenarios_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-v", "--verbose", action="store_true", help="also list levers")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also list levers and shocks")
 
 
 def _scenarios(args: argparse.Namespace) -> int:
     from chipwar.world.levers import describe_levers
     from chipwar.world.scenario import list_presets
+    from chipwar.world.shocks import shock_table
 
     presets = list_presets()
     width = max(len(name) for name, _ in presets)
@@ -123,6 +124,13 @@ def _scenarios(args: argparse.Namespace) -> int:
         print("\nLevers (key, default, meaning); set with --set KEY=VALUE, each in [0, 1]:")
         for key, default, meaning in describe_levers():
             print(f"  {key:<28} {default:<5g} {meaning}")
+        print(
+            "\nShocks (name, base rate a year, what it acts on), on by default after the branch "
+            "date; scale with --set shocks.rate_scale=X or shocks.NAME=X, off with "
+            "shocks.enabled=0 (docs/ODD.md §7.14):"
+        )
+        for spec in shock_table():
+            print(f"  {spec.name:<28} {spec.rate_per_year:<5g} {spec.label} ({spec.mechanism})")
     return 0
 
 

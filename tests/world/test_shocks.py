@@ -336,3 +336,12 @@ def test_the_command_line_refuses_bad_shocks_in_one_line(tmp_path, text, needles
     code, _, err = run_cli(["run", "--scenario", str(path), "--out", str(tmp_path / "out")])
     assert_clean_refusal(code, err, str(path), *needles)
     assert not (tmp_path / "out").exists()
+
+
+def test_scenarios_verbose_lists_every_shock_with_its_rate():
+    from reliability import run_cli
+
+    code, out, _ = run_cli(["scenarios", "-v"])
+    assert code == 0
+    for spec in shock_table():
+        assert f"{spec.name:<28} {spec.rate_per_year:<5g} {spec.label}" in out
