@@ -77,8 +77,11 @@ def test_the_next_brief_carries_the_shocks_as_public_news(session):
     assert struck and all(any(text in line for line in brief.events) for text in struck)
 
 
-@pytest.mark.parametrize(("rate_scale", "wide"), [(1.0, True), (0.0, False)])
-def test_the_outlook_fan_has_width_from_shocks(rate_scale, wide):
-    fresh = Session.new(None, _shock_world(rate_scale), seed=4, turn_months=6, until="2026-12")
-    band = fresh.outlook(seeds=6).bands["compute_gap"].iloc[-1]
-    assert (band["p90"] - band["p10"] > 0.01 * band["p50"]) == wide
+def test_the_outlook_fan_is_wider_with_shocks():
+    width = {}
+    for rate_scale in (0.0, 1.0):
+        world = _shock_world(rate_scale)
+        fresh = Session.new(None, world, seed=4, turn_months=6, until="2026-12")
+        band = fresh.outlook(seeds=6).bands["lead_months"].iloc[-1]
+        width[rate_scale] = band["p90"] - band["p10"]
+    assert width[1.0] > 5 * width[0.0] and width[1.0] > 1.0
