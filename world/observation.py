@@ -119,7 +119,7 @@ class LabView:
 class ShockView:
     """A shock in force after the month (world/shocks.py): it acts from ``since`` and is undone
     at the start of ``until`` (for an algorithmic breakthrough: when the other side catches up).
-    ``size`` is in the mechanism's unit (docs/ODD.md §7.14); ``detail`` is what its start event
+    ``size`` is in the mechanism's unit (docs/ODD.md §7.15); ``detail`` is what its start event
     recorded (side, hub, lever)."""
 
     name: str

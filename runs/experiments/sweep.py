@@ -24,7 +24,12 @@ from chipwar.runs.core import faults
 from chipwar.runs.core.executors import ExecutorInfo, Progress, run_many
 from chipwar.runs.core.single_run import run_scenario
 from chipwar.runs.experiments import store
-from chipwar.runs.experiments.spec import SCENARIO_FACTOR, Plan, metric_column, point_assignments
+from chipwar.runs.experiments.spec import (
+    Plan,
+    is_categorical,
+    metric_column,
+    point_assignments,
+)
 from chipwar.world.errors import OutputError
 from chipwar.world.scenario import Scenario, with_overrides
 
@@ -40,7 +45,7 @@ class RunTask:
     replication: int
     seed: int
     label: str  # base scenario
-    assignments: dict[str, float]
+    assignments: dict[str, float | str]
     factors: dict[str, Any]  # for the runs table, as in the design
 
 
@@ -128,7 +133,7 @@ def _tasks(plan: Plan, run_ids: list[int]) -> list[RunTask]:
         factors = {}
         for name in plan.factors:
             value = plan.design.at[point, name]
-            factors[name] = str(value) if name == SCENARIO_FACTOR else value.item()
+            factors[name] = str(value) if is_categorical(name) else value.item()
         by_point[point] = (label, assignments, factors)
     runs = plan.runs.set_index("run_id")
     tasks = []

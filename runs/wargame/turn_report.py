@@ -241,7 +241,7 @@ def _moves_section(
     doc.add(Heading("Moves"), Paragraph(note), Table(["role", "by", "what changed"], rows))
 
 
-#: What each mechanism of a shock acts on, for the reader of the report (docs/ODD.md §7.14).
+#: What each mechanism of a shock acts on, for the reader of the report (docs/ODD.md §7.15).
 SHOCK_MECHANISMS = {
     "capability": "a side's effective training compute (algorithms); the other side follows",
     "us_output": "US-bloc chip output",
@@ -263,7 +263,7 @@ def _shock_section(
     if happened:
         doc.add(
             Paragraph(
-                "Shocks are chance events with base rates from the record (docs/ODD.md §7.14). "
+                "Shocks are chance events with base rates from the record (docs/ODD.md §7.15). "
                 "Each acts through one mechanism of the model; its consequences for compute, "
                 "the lead and governments run through the sections below."
             ),
