@@ -218,10 +218,12 @@ class ChipMarket:
         own *= allowed
         offshore *= allowed
         passthrough = self.pending_orders * allowed
-        supply = self.supply_rate * self.us_output_factor  # shocks in force cut supply
+        supply = self.supply_rate
         licensed = self.licensed_orders(months, price, supply, float(own[self.us]))
         total = float(own.sum() + offshore.sum() + passthrough.sum()) + licensed
-        output = min(supply, total)
+        # A fab, packaging or HBM outage in force (world/shocks.py) cuts this month's deliveries
+        # even when capacity is slack: the lines that stop are the ones filling these orders.
+        output = min(supply, total) * self.us_output_factor
         fill = output / total if total > 0.0 else 0.0
         self.us_output_month = output
         ledger.produce(self.us, output)

@@ -345,3 +345,22 @@ def test_scenarios_verbose_lists_every_shock_with_its_rate():
     assert code == 0
     for spec in shock_table():
         assert f"{spec.name:<28} {spec.rate_per_year:<5g} {spec.label}" in out
+
+
+@pytest.mark.parametrize(
+    ("shock", "column", "effect"),
+    [
+        ("taiwan_fab_disruption", "us_output_h100e", lambda size: 1.0 - size),
+        ("packaging_hbm_disruption", "us_output_h100e", lambda size: 1.0 - size),
+        ("domestic_yield_surprise", "cn_domestic_output_h100e", lambda size: size),
+    ],
+)
+def test_an_output_shock_scales_that_months_output_by_its_size(shock, column, effect):
+    """Until the first shock the runs agree, so its month shows exactly the shock's effect."""
+    only = {name: 0.0 for name in (s.name for s in shock_table()) if name != shock}
+    hit = _run(_scenario(rate_scale=6.0, per_shock={**only, shock: 2.0}), 7)
+    calm = _run(_scenario(enabled=False), 7)
+    first = next(e for e in _shocks(hit) if e["phase"] == "start")
+    row = parse_date(first["date"]) - parse_date("2024-01")
+    got, base = hit.series_table()[column].iloc[row], calm.series_table()[column].iloc[row]
+    assert math.isclose(got, base * effect(first["size"]), rel_tol=1e-3)  # size rounded to 4 dp
