@@ -37,12 +37,25 @@ def plot_metric(
     log: bool = False,
     band: tuple[float, float] | None = None,
     band_label: str = "",
+    bands: Mapping[str, pd.DataFrame] | None = None,
+    members: int | None = None,
 ) -> Path:
-    """One line per scenario for one model-level column; optional shaded target band."""
+    """One line per scenario for one model-level column; optional shaded target band.
+
+    ``bands``: per scenario, an ensemble's bands table (date, metric, p10, p50, p90; as in a run
+    folder's bands.parquet): that scenario is drawn as a fan, its median as the line and the
+    10-90% range shaded, over ``members`` runs.
+    """
     fig = Figure(figsize=(8, 4.5), dpi=120)  # no pyplot: no global state, no GUI backend
     ax = fig.subplots()
     for (name, series), colour in zip(runs.items(), PALETTE, strict=False):
-        ax.plot(_dates(series), series[column], label=name, color=colour, linewidth=2)
+        fan = band_rows(bands.get(name) if bands else None, column)
+        if fan is None:
+            ax.plot(_dates(series), series[column], label=name, color=colour, linewidth=2)
+            continue
+        dates = _dates(fan)
+        ax.fill_between(dates, fan["p10"], fan["p90"], color=colour, alpha=0.2, linewidth=0)
+        ax.plot(dates, fan["p50"], label=name, color=colour, linewidth=2)
     if band:
         ax.axhspan(*band, color="0.85", zorder=0, label=band_label or None)
     first = next(iter(runs.values()))
@@ -61,12 +74,25 @@ def plot_metric(
     if log:
         log_axis(ax)
     ax.set_title(title, fontsize=13, loc="left")
+    if bands:
+        of = f"{members} calibrated members" if members else "the calibrated members"
+        ax.set_title(
+            f"lines: medians; shaded: 10-90% of {of}", fontsize=9, loc="right", color="0.35"
+        )
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     fig.tight_layout()
     fig.savefig(path)
     return path
+
+
+def band_rows(bands: pd.DataFrame | None, metric: str) -> pd.DataFrame | None:
+    """One metric's rows of a bands table (date, p10, p50, p90), in date order; None if absent."""
+    if bands is None:
+        return None
+    rows = bands[bands["metric"] == metric]
+    return rows.sort_values("date").reset_index(drop=True) if len(rows) else None
 
 
 def plot_region_shares(runs: Mapping[str, pd.DataFrame], path: Path) -> Path:

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from chipwar.world.errors import InputError
 
@@ -97,12 +97,24 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("chipwar-demo"), help="output folder")
     parser.add_argument("--seed", type=_non_negative_int, default=0)
     parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
+    _ensemble_arguments(parser, "members per world (default 20; 'all')", default=20)
+    _pool_arguments(parser)
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from chipwar.runs.core.executors import check_executor_options
     from chipwar.runs.demo import run_demo
 
-    run_demo(args.out, seed=args.seed, scale=args.scale)
+    check_executor_options(args.workers, args.dask)
+    run_demo(
+        args.out,
+        seed=args.seed,
+        scale=args.scale,
+        members=args.ensemble,
+        ensemble_file=args.ensemble_file,
+        workers=args.workers,
+        dask=args.dask,
+    )
     return 0
 
 
@@ -178,6 +190,40 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
     parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")
     parser.add_argument("--out", type=Path, required=True, help="run directory to write")
+    _ensemble_arguments(parser, "run N calibrated members ('all': every member, weighted)")
+    _pool_arguments(parser)
+
+
+def _members(text: str) -> int | str:
+    """--ensemble: a number of members to draw, or 'all'."""
+    if text.strip().lower() == "all":
+        return "all"
+    return _positive_int(text)
+
+
+def _ensemble_arguments(
+    parser: argparse.ArgumentParser, what: str, default: int | str | None = None
+) -> None:
+    parser.add_argument(
+        "--ensemble", type=_members, default=default, metavar="N", help=what + " for bands"
+    )
+    parser.add_argument(
+        "--ensemble-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the calibrated ensemble (default world/data/ensemble.parquet)",
+    )
+
+
+def _pool_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="local processes, or LocalCluster workers (default: all cores; 1 = serial)",
+    )
+    parser.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address, or 'local'")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -209,6 +255,15 @@ def _run(args: argparse.Namespace) -> int:
         if warning:
             print(f"chipwar run: warning: {warning}", file=sys.stderr)
     months = months_between(scenario.start, args.until or scenario.end)
+    if args.ensemble is not None:
+        return _run_ensemble(args, scenario, assignments, months)
+    for option, value in (
+        ("--ensemble-file", args.ensemble_file),
+        ("--workers", args.workers),
+        ("--dask", args.dask),
+    ):
+        if value is not None:
+            raise InputError(option, option.lstrip("-"), str(value), "only with --ensemble N")
     prepare_out_dir(args.out, needed=run_dir_bytes(months))
     started = time.perf_counter()
     result = run_scenario(scenario, args.seed, args.until, progress=sys.stderr.isatty())
@@ -220,6 +275,45 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_ensemble(
+    args: argparse.Namespace, scenario: Any, assignments: dict[str, float], months: int
+) -> int:
+    """``chipwar run --ensemble N``: the members through the runner, then one run folder with
+    the representative member's files, the members table and the bands."""
+    from chipwar.runs.core import run_folder
+    from chipwar.runs.core.ensemble_run import run_ensemble
+    from chipwar.runs.core.executors import check_executor_options, open_executor
+    from chipwar.runs.core.preflight import run_dir_bytes
+    from chipwar.runs.core.single_run import prepare_out_dir
+    from chipwar.runs.core.tables import bands_table
+    from chipwar.world.ensemble import load_ensemble
+
+    check_executor_options(args.workers, args.dask)
+    ensemble = load_ensemble(args.ensemble_file)
+    prepare_out_dir(args.out, needed=run_dir_bytes(months))
+    keep = [key.removeprefix("params.") for key in assignments if key.startswith("params.")]
+    with open_executor(args.workers, args.dask) as info:
+        result = run_ensemble(
+            scenario,
+            ensemble,
+            args.ensemble,
+            args.seed,
+            info,
+            until=args.until,
+            keep=keep,
+            progress=None,
+        )
+    run_folder.write(result.representative, args.out, members=result.members, bands=result.bands)
+    print(bands_table({scenario.name: result.summary_bands}))
+    chosen = result.representative.meta["ensemble"]["representative"]
+    print(
+        f"\n{len(result.members)} members of {ensemble.path} on {info.label}; the run folder's "
+        f"series are member {chosen['member']} (the run nearest the medians); "
+        f"wrote {args.out}/ in {result.seconds:.1f} s"
+    )
+    return 0
+
+
 # --- chipwar calibrate
 def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true", help="only check the targets over seeds")
@@ -228,12 +322,43 @@ def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--evaluations", type=_positive_int, default=150, help="fit budget")
     parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1)
     parser.add_argument("--scale", type=_positive_int, default=None, help="adopters for --check")
+    parser.add_argument(
+        "--ensemble", action="store_true", help="ABC-SMC ensemble of parameter sets (ODD §8)"
+    )
+    parser.add_argument("--members", type=_positive_int, default=100, help="ensemble size")
+    parser.add_argument("--draws", type=_positive_int, default=None, help="ensemble run budget")
+    parser.add_argument("--out", type=Path, default=None, help="ensemble file")
 
 
 def _calibrate(args: argparse.Namespace) -> int:
     from chipwar.runs.core.single_run import prepare_out_dir
     from chipwar.runs.experiments.calibrate import run_calibrate
 
+    if args.ensemble:
+        from chipwar.runs.experiments.calibrate import FIT_SCALE, ensemble_file, run_ensemble
+
+        if args.members < 2:
+            raise InputError(
+                "command line", "--members", args.members, "at least 2 for an ensemble"
+            )
+        draws = args.draws or 15 * args.members
+        if draws < 2 * args.members:
+            raise InputError(
+                "command line",
+                "--draws",
+                draws,
+                f"at least twice --members ({2 * args.members}): generation 0 takes --members",
+            )
+        return run_ensemble(
+            members=args.members,
+            draws=draws,
+            seeds=args.seeds or 1,
+            scale=args.scale or FIT_SCALE,
+            workers=args.workers,
+            out=args.out or ensemble_file(),
+        )
+    if args.check and (args.draws is not None or args.out is not None):
+        raise InputError("command line", "--draws/--out", "given", "only with --ensemble")
     prepare_out_dir(args.report)
     return run_calibrate(
         check_only=args.check,
@@ -254,13 +379,7 @@ def _positive_int(text: str) -> int:
 
 
 def _executor_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=None,
-        help="local processes, or LocalCluster workers (default: all cores; 1 = serial)",
-    )
-    parser.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address, or 'local'")
+    _pool_arguments(parser)
     parser.add_argument("--resume", action="store_true", help="run only what DIR is missing")
 
 
@@ -365,11 +484,27 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenarios", nargs="+", help="two or more presets or scenario .toml files")
-    parser.add_argument("--seeds", type=_positive_int, default=5, help="seeds per scenario")
+    parser.add_argument(
+        "--seeds", type=_positive_int, default=None, help="seeds per scenario (default 5)"
+    )
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="master seed")
     parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
     parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")
     parser.add_argument("--out", type=Path, required=True, help="folder to write")
+    parser.add_argument(
+        "--ensemble",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="draw N calibrated members per scenario (instead of --seeds) for bands",
+    )
+    parser.add_argument(
+        "--ensemble-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the calibrated ensemble (default world/data/ensemble.parquet)",
+    )
     _executor_arguments(parser)
 
 
@@ -378,13 +513,100 @@ def _compare(args: argparse.Namespace) -> int:
     from chipwar.runs.experiments.compare import compare_plan, run_compare
 
     check_executor_options(args.workers, args.dask)
-    plan = compare_plan(args.scenarios, args.seeds, args.seed, args.scale, args.until)
+    if args.ensemble is not None and args.seeds is not None:
+        raise InputError("--seeds", "seeds", args.seeds, "only without --ensemble N")
+    if args.ensemble_file is not None and args.ensemble is None:
+        raise InputError("--ensemble-file", "ensemble-file", "given", "only with --ensemble N")
+    plan = compare_plan(
+        args.scenarios,
+        args.ensemble or args.seeds or 5,
+        args.seed,
+        args.scale,
+        args.until,
+        ensemble=args.ensemble is not None,
+        ensemble_file=args.ensemble_file,
+    )
     _prepare_sweep_dir(plan, args.out, args.resume)
     with open_executor(args.workers, args.dask) as info:
         report = run_compare(plan, args.out, info, resume=args.resume)
     status = _sweep_summary(report, args.out)
     print(f"wrote {args.out}/report.md")
     return status
+
+
+# --- chipwar tournament (runs/experiments/tournament.py)
+def _tournament_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", required=True, help="preset name or scenario .toml file")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write")
+    parser.add_argument(
+        "--members", type=_positive_int, default=20, help="ensemble members to draw (20)"
+    )
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="master seed")
+    parser.add_argument(
+        "--until", default="2028-12", metavar="YYYY-MM", help="horizon of the payoffs (2028-12)"
+    )
+    parser.add_argument("--scale", type=_positive_int, default=None, help="micro-adopters")
+    parser.add_argument(
+        "--ensemble", type=Path, default=None, metavar="FILE", help="ensemble file (the shipped)"
+    )
+    parser.add_argument(
+        "--weights", type=Path, default=None, metavar="FILE", help="payoff weights (.toml)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="local processes, or LocalCluster workers (default: all cores; 1 = serial)",
+    )
+    parser.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address, or 'local'")
+
+
+def _tournament(args: argparse.Namespace) -> int:
+    from chipwar.runs.core.executors import check_executor_options, open_executor
+    from chipwar.runs.core.single_run import prepare_out_dir
+    from chipwar.runs.experiments.payoffs import load_weights
+    from chipwar.runs.experiments.tournament import check_horizon, doctrines_of, run_tournament
+    from chipwar.world.scenario import load_scenario, with_overrides
+
+    check_executor_options(args.workers, args.dask)
+    scenario = load_scenario(args.scenario)
+    if args.scale is not None:
+        scenario = with_overrides(scenario, {"scale": args.scale}, source="--scale")
+    check_horizon(scenario, args.until)
+    weights = load_weights(str(args.weights)) if args.weights is not None else None
+    from chipwar.world.ensemble import load_ensemble
+
+    ensemble = load_ensemble(args.ensemble)
+    prepare_out_dir(args.out)
+    doctrines = doctrines_of(scenario)
+    started = time.perf_counter()
+    with open_executor(args.workers, args.dask) as info:
+        print(
+            f"tournament: {len(doctrines)}x{len(doctrines)} doctrines x {args.members} members "
+            f"= {len(doctrines) ** 2 * args.members} runs on {info.label}",
+            file=sys.stderr,
+        )
+        game = run_tournament(
+            scenario,
+            ensemble,
+            args.out,
+            info,
+            members=args.members,
+            seed=args.seed,
+            until=args.until,
+            weights=weights,
+            progress=sys.stderr.isatty(),
+        )
+    if game.equilibria:
+        found = "; ".join(
+            f"US {game.us_strategies[i]} / China {game.china_strategies[j]}"
+            for i, j in game.equilibria
+        )
+        print(f"pure-strategy equilibria of the mean game: {found}")
+    else:
+        print("the mean game has no pure-strategy equilibrium")
+    print(f"wrote {args.out}/report.md in {time.perf_counter() - started:.1f} s")
+    return 0
 
 
 # --- chipwar wargame (subcommands in runs/wargame_cli.py, a light module)
@@ -474,6 +696,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, st
     "analyze": (_analyze_arguments, _analyze, "fan charts, heatmaps, Sobol, PRIM and a report"),
     "compare": (_compare_arguments, _compare, "two or more scenarios side by side over seeds"),
     "calibrate": (_calibrate_arguments, _calibrate, "fit parameters to targets, or --check them"),
+    "tournament": (
+        _tournament_arguments,
+        _tournament,
+        "every US doctrine against every China doctrine over ensemble members (EGTA)",
+    ),
     "wargame": (_wargame_arguments, _wargame, "wargame sessions: new, move, advance, brief, ..."),
     "dashboard": (_dashboard_arguments, _dashboard, "the browser page: explore, wargame rooms"),
     "bench": (_bench_arguments, _bench, "adoption kernels vs Mesa and numpy; whole-run timings"),

@@ -130,7 +130,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     report.add_argument("--out", type=Path, default=None, help="folder for the files")
 
     outlook = p["outlook"]
-    outlook.add_argument("--seeds", type=_count, default=10)
+    outlook.add_argument("--seeds", type=_count, default=None, help="futures (default 10)")
+    outlook.add_argument(
+        "--ensemble",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="N futures under calibrated members, each with its own seed (instead of --seeds)",
+    )
+    outlook.add_argument(
+        "--ensemble-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the calibrated ensemble (default world/data/ensemble.parquet)",
+    )
+    outlook.add_argument(
+        "--workers", type=_count, default=None, help="processes for --ensemble (default: cores)"
+    )
     outlook.add_argument("--out", type=Path, default=None, help="folder for the files")
 
     p["export"].add_argument("--out", type=Path, required=True, help="run directory to write")
@@ -371,9 +388,24 @@ def _report(args: argparse.Namespace) -> int:
 def _outlook(args: argparse.Namespace) -> int:
     from chipwar.runs.wargame.session import outputs_dir
 
+    if args.ensemble is not None and args.seeds is not None:
+        raise InputError("--seeds", "seeds", args.seeds, "only without --ensemble N")
+    if args.ensemble is None and (args.ensemble_file is not None or args.workers is not None):
+        given = "--ensemble-file" if args.ensemble_file is not None else "--workers"
+        raise InputError(given, given.lstrip("-"), "given", "only with --ensemble N")
     session = _open(args)
     started = time.perf_counter()
-    result = session.outlook(args.seeds, progress=sys.stderr.isatty())
+    if args.ensemble is not None:
+        from chipwar.runs.core.executors import open_executor
+        from chipwar.world.ensemble import load_ensemble
+
+        ensemble = load_ensemble(args.ensemble_file)
+        with open_executor(args.workers) as info:
+            result = session.outlook(
+                args.ensemble, progress=sys.stderr.isatty(), ensemble=ensemble, info=info
+            )
+    else:
+        result = session.outlook(args.seeds or 10, progress=sys.stderr.isatty())
     folder = args.out or outputs_dir(session.path) / f"outlook-turn-{session.turns_played:02d}"
     result.write(folder)
     print(result.to_markdown(), end="")

@@ -9,6 +9,15 @@ A run folder (``chipwar run``, ``chipwar demo``, ``chipwar wargame export``) hol
     summary.json       the headline metrics at :data:`SUMMARY_DATES` (those the run reached)
     meta.json          seed, dates, scale, timings and library versions
 
+An ensemble run (``chipwar run --ensemble N``, ``chipwar demo``) writes the same files for its
+representative member (runs/core/ensemble_run.py), a ``"bands"`` object in summary.json, and
+:data:`ENSEMBLE_FILES`::
+
+    ensemble.parquet   one row per member run: draw, member, weight, seed, the member's
+                       parameters and its headline metrics at the summary dates
+                       (``<metric>_<YYYY>_<MM>``, as in sweeps)
+    bands.parquet      one row per month and headline metric: p10, p50, p90 over the members
+
 :func:`write` writes them all or none (runs/core/atomic.py). :func:`read` gives them back as a
 :class:`RunFolder`, with one-line InputErrors for anything that is not a folder chipwar wrote;
 the scenario is kept as recorded, not revalidated, so a folder stays readable after the model's
@@ -44,8 +53,12 @@ RUN_FILES = (
     "summary.json",
     "meta.json",
 )
+#: The files an ensemble run adds, in the order they are written (after RUN_FILES).
+ENSEMBLE_FILES = ("ensemble.parquet", "bands.parquet")
 #: The headline dates: summary.json, the run tables, the sweeps' default output dates.
 SUMMARY_DATES = ("2028-12", "2030-12")
+#: The quantiles of a band, by their key in summary.json and column in bands.parquet.
+BAND_QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
 WRITTEN_BY = "a run directory written by chipwar run or chipwar demo"
 
 
@@ -61,6 +74,8 @@ class RunFolder:
     events: list[dict[str, Any]]
     summary: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    bands: pd.DataFrame | None = None  # bands.parquet of an ensemble run, else None
+    members: pd.DataFrame | None = None  # ensemble.parquet of an ensemble run, else None
 
     @property
     def name(self) -> str:
@@ -100,6 +115,16 @@ def branch_of(scenario: dict[str, Any]) -> str | None:
     return branch
 
 
+def summary_dates(last: str) -> list[str]:
+    """The summary dates a run ending in ``last`` reached, or ``[last]`` if it reached none."""
+    return [d for d in SUMMARY_DATES if d <= last] or [last]
+
+
+def metric_column(metric: str, date: str) -> str:
+    """The column of a metric at a date in run and ensemble tables: ``lead_months_2028_12``."""
+    return f"{metric}_{date.replace('-', '_')}"
+
+
 # --- writing ------------------------------------------------------------------------------------
 def plain(value: Any) -> Any:
     """A JSON-safe Python number (no numpy scalars, no NaN: None)."""
@@ -126,12 +151,20 @@ def events_bytes(events: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(event, default=plain) + "\n" for event in events).encode()
 
 
-def write(result: RunResult, out: Path) -> Path:
+def write(
+    result: RunResult,
+    out: Path,
+    *,
+    members: pd.DataFrame | None = None,
+    bands: pd.DataFrame | None = None,
+) -> Path:
     """Write a run's folder: every file of :data:`RUN_FILES`, all or none.
 
-    The folder is created (or reused) and checked first (runs/core/single_run.py
-    ``prepare_out_dir``); files of an earlier run in it are replaced only if all new ones were
-    written.
+    An ensemble run passes its ``members`` and ``bands`` tables too (then :data:`ENSEMBLE_FILES`
+    are written as well, in the same all-or-none step). The folder is created (or reused) and
+    checked first (runs/core/single_run.py ``prepare_out_dir``); files of an earlier run in it
+    are replaced only if all new ones were written, and an earlier ensemble run's extra files
+    are removed when a plain run replaces it.
     """
     from chipwar.runs.core.single_run import prepare_out_dir
 
@@ -145,7 +178,15 @@ def write(result: RunResult, out: Path) -> Path:
         "meta.json": json_bytes(result.meta),
     }
     assert tuple(files) == RUN_FILES
+    if (members is None) != (bands is None):
+        raise ValueError("an ensemble run writes both its members and its bands")
+    if members is not None and bands is not None:
+        files["ensemble.parquet"] = parquet_bytes(members)
+        files["bands.parquet"] = parquet_bytes(bands)
     write_files_atomic(out, files)
+    if members is None:  # a plain run in a folder an ensemble run wrote before
+        for name in ENSEMBLE_FILES:
+            (out / name).unlink(missing_ok=True)
     return out
 
 
@@ -159,7 +200,8 @@ def read(path: str | Path, *, optional: Collection[str] = ()) -> RunFolder:
     """Read a run folder; InputError (one line, naming the file) if it is not one chipwar wrote.
 
     ``optional``: files of :data:`RUN_FILES` that may be missing (their fields stay empty); a
-    replay, say, does not need ``summary.json``.
+    replay, say, does not need ``summary.json``. :data:`ENSEMBLE_FILES` are read when present
+    (an ensemble run's folder) and are None otherwise.
     """
     from chipwar.world.validation import read_toml
 
@@ -187,7 +229,30 @@ def read(path: str | Path, *, optional: Collection[str] = ()) -> RunFolder:
         events=_read_events(path / "events.jsonl"),
         summary=_read_object(path / "summary.json") if "summary.json" in present else {},
         meta=_read_object(path / "meta.json") if "meta.json" in present else {},
+        bands=_read_bands(path / "bands.parquet"),
+        members=_read_parquet(path / "ensemble.parquet")
+        if (path / "ensemble.parquet").is_file()
+        else None,
     )
+
+
+BANDS_COLUMNS = ("date", "metric", *BAND_QUANTILES)
+
+
+def _read_bands(path: Path) -> pd.DataFrame | None:
+    """bands.parquet if the folder has one (checked: its columns, dates as YYYY-MM), else None."""
+    if not path.is_file():
+        return None
+    bands = _read_parquet(path)
+    for name in BANDS_COLUMNS:
+        if name not in bands.columns:
+            raise InputError(str(path), "columns", name, "a column written by chipwar run")
+    for date in bands["date"].unique():
+        try:
+            parse_month(str(date))
+        except ValueError:
+            raise InputError(str(path), "date", date, "YYYY-MM") from None
+    return bands
 
 
 def _read_object(path: Path) -> dict[str, Any]:

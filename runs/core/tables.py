@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
-from chipwar.runs.core.run_folder import SUMMARY_DATES
+from chipwar.runs.core.run_folder import BAND_QUANTILES, summary_dates
 from chipwar.runs.core.textdoc import md_frame
 
 TABLE_METRICS = {
@@ -26,7 +27,7 @@ def summary_frame(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Rows: metric at date (2028-12, 2030-12, or the last month); columns: scenario."""
     rows: dict[str, dict[str, str]] = {}
     last = max(series["date"].iloc[-1] for series in runs.values())
-    dates = [d for d in SUMMARY_DATES if d <= last] or [last]
+    dates = summary_dates(last)
     for date in dates:
         for metric, (label, fmt) in TABLE_METRICS.items():
             row = rows.setdefault(f"{label} @ {date}", {})
@@ -48,3 +49,35 @@ def summary_markdown(runs: Mapping[str, pd.DataFrame]) -> str:
 def metric_markdown(frame: pd.DataFrame) -> str:
     """A table of formatted metrics (rows ``label @ date``, one column per scenario)."""
     return md_frame(frame, index="metric", right=True)
+
+
+def bands_frame(bands: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """Rows: metric at date (summary.json's ``"bands"`` dates); columns: (scenario, p10 / p50 /
+    p90), formatted. ``bands``: scenario name -> its summary.json ``"bands"`` object."""
+    rows: dict[str, dict[tuple[str, str], str]] = {}
+    for name, by_date in bands.items():
+        for date, metrics in by_date.items():
+            for metric, (label, fmt) in TABLE_METRICS.items():
+                band = metrics.get(metric)
+                if band is None:
+                    continue
+                row = rows.setdefault(f"{label} @ {date}", {})
+                for quantile in BAND_QUANTILES:
+                    value = band.get(quantile)
+                    row[(name, quantile)] = "-" if value is None else fmt.format(value)
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    if not frame.empty:
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    return frame.fillna("-")
+
+
+def bands_table(bands: Mapping[str, Mapping[str, Any]]) -> str:
+    """The bands for the terminal: one column group per scenario."""
+    return bands_frame(bands).to_string()
+
+
+def bands_markdown(bands: Mapping[str, Mapping[str, Any]]) -> str:
+    """The bands as a markdown table (columns ``scenario p10`` and so on)."""
+    frame = bands_frame(bands)
+    frame.columns = [f"{name} {quantile}" for name, quantile in frame.columns]
+    return metric_markdown(frame)

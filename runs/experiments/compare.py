@@ -1,8 +1,10 @@
-"""`chipwar compare A B ...`: scenarios side by side over many seeds.
+"""`chipwar compare A B ...`: scenarios side by side over many seeds or calibrated members.
 
 A comparison is an experiment whose one factor is the base scenario (a grid over the named
 scenarios, ``--seeds`` replications with common seeds, so each seed meets every scenario): it runs
-through the same executors and store as a sweep, and gets the same charts, plus a table.
+through the same executors and store as a sweep, and gets the same charts, plus a table. With
+``--ensemble N`` the N replications draw members of the calibrated ensemble
+(``uncertainty = "ensemble"``): each member meets every scenario, with its own seed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pandas as pd
 
 from chipwar.runs.core.atomic import write_text_atomic
 from chipwar.runs.core.executors import ExecutorInfo
+from chipwar.runs.core.run_folder import BAND_QUANTILES
 from chipwar.runs.core.tables import TABLE_METRICS, metric_markdown
 from chipwar.runs.experiments.analyze import analyze_sweep, load_sweep
 from chipwar.runs.experiments.spec import (
@@ -22,6 +25,7 @@ from chipwar.runs.experiments.spec import (
     plan_experiment,
 )
 from chipwar.runs.experiments.sweep import SweepReport, run_sweep
+from chipwar.world.ensemble import weighted_quantiles
 from chipwar.world.errors import InputError
 
 COMPARE_METRICS = ("lead_months", "compute_gap", "smuggled_h100e_cum", "countries_cn_majority")
@@ -33,8 +37,10 @@ def compare_plan(
     seed: int = 0,
     scale: int | None = None,
     until: str | None = None,
+    ensemble: bool = False,
+    ensemble_file: Path | None = None,
 ) -> Plan:
-    """The experiment behind a comparison (scenario factor x seeds)."""
+    """The experiment behind a comparison (scenario factor x seeds, or x drawn members)."""
     if len(scenarios) < 2:
         raise InputError("compare", "scenarios", scenarios, "two or more scenarios")
     if len(set(scenarios)) != len(scenarios):
@@ -52,6 +58,11 @@ def compare_plan(
         data["scale"] = scale
     if until is not None:
         data["horizon"] = until
+    if ensemble:
+        data["uncertainty"] = "ensemble"
+        data["description"] += f" {seeds} calibrated members, each with its own seed."
+        if ensemble_file is not None:
+            data["ensemble_file"] = str(Path(ensemble_file).resolve())
     spec = experiment_from_dict(data, "compare")
     return plan_experiment(spec, "compare", Path.cwd())
 
@@ -72,7 +83,10 @@ def compare_table(out: Path) -> pd.DataFrame:
                 if values.empty:
                     row[str(name)] = "-"
                     continue
-                low, mid, high = (fmt.format(values.quantile(q)) for q in (0.1, 0.5, 0.9))
+                quantiles = weighted_quantiles(
+                    values.to_numpy(), None, list(BAND_QUANTILES.values())
+                )
+                low, mid, high = (fmt.format(q) for q in quantiles)
                 row[str(name)] = mid if len(values) == 1 else f"{mid} [{low}, {high}]"
     frame = pd.DataFrame.from_dict(rows, orient="index")
     order = [s for s in sweep.manifest["scenarios"].values() if s in frame.columns]
@@ -91,9 +105,15 @@ def run_compare(plan: Plan, out: Path, info: ExecutorInfo, resume: bool = False)
         title="Comparison: " + " vs ".join(plan.scenarios),
     )
     text = report_path.read_text(encoding="utf-8")
+    over = (
+        f"{plan.spec.replications} calibrated member(s), each with its own seed"
+        if plan.ensemble is not None
+        else f"{plan.spec.replications} seed(s)"
+    )
     intro = (
-        f"## Headline metrics\n\nMedian over {plan.spec.replications} seed(s), "
-        "[10th, 90th percentile] in brackets.\n\n" + metric_markdown(table)
+        f"## Headline metrics\n\nMedian over {over}, [10th, 90th percentile] in brackets "
+        "(inverted-CDF quantiles, as the bands of `chipwar run --ensemble`).\n\n"
+        + metric_markdown(table)
     )
     first_section = text.find("\n## ")
     text = (

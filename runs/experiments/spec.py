@@ -8,6 +8,10 @@ factors into design points (``grid``, ``lhs``, ``sobol`` or an explicit ``table`
 (seeds per point from one master seed via ``numpy.random.SeedSequence.spawn``), the horizon and the
 outputs to keep. :func:`plan_experiment` resolves a spec into the exact list of runs; the same spec
 always gives the same runs, whichever executor later runs them.
+
+With ``uncertainty = "ensemble"`` each replication also draws a calibrated member
+(world/ensemble.py): its parameters apply to the run, except those the spec fixes in ``set`` or
+varies as factors; with common seeds a replication meets every point with the same member.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ import pandas as pd
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from chipwar.runs.core.run_folder import SUMMARY_DATES
+from chipwar.runs.core.run_folder import metric_column, summary_dates
 from chipwar.world.calendar import parse_month
+from chipwar.world.ensemble import Ensemble, load_ensemble
 from chipwar.world.errors import InputError
 from chipwar.world.levers import lever_keys
 from chipwar.world.parameters import parameter_table
@@ -96,6 +101,9 @@ class Experiment(_Strict):
     seed: StrictInt = Field(default=0, ge=0, lt=MAX_SEED)
     replications: StrictInt = Field(default=1, ge=1, le=10_000)
     seeds: Literal["common", "independent"] = "common"
+    # None or "seeds": replications differ by seed only; "ensemble": each draws a member.
+    uncertainty: Literal["seeds", "ensemble"] | None = None
+    ensemble_file: StrictStr | None = Field(default=None, min_length=1, max_length=500)
     set: dict[str, Number | StrictStr] = Field(default_factory=dict)
     factors: dict[str, Factor] = Field(default_factory=dict, max_length=64)
     design: Design = Field(default_factory=Design)
@@ -248,6 +256,10 @@ def check_experiment(spec: Experiment, source: str) -> None:
         if factor.levels is not None and (factor.range is None or kind != "grid"):
             raise InputError(source, f"{field}.levels", factor.levels, "only with range in a grid")
     _check_design(spec, source)
+    if spec.ensemble_file is not None and spec.uncertainty != "ensemble":
+        raise InputError(
+            source, "ensemble_file", spec.ensemble_file, 'only with uncertainty = "ensemble"'
+        )
     if count_points(spec) * spec.replications > MAX_RUNS:
         raise InputError(
             source, "replications", spec.replications, f"at most {MAX_RUNS:,} runs in all"
@@ -396,12 +408,7 @@ def output_dates(spec: Experiment, horizon: str) -> list[str]:
     """Dates at which metrics go into the runs table: given, or 2028-12/2030-12 if reached."""
     if spec.outputs.dates:
         return list(spec.outputs.dates)
-    return [d for d in SUMMARY_DATES if d <= horizon] or [horizon]
-
-
-def metric_column(metric: str, date: str) -> str:
-    """Runs-table column of a metric at a date: ``lead_months_2028_12``."""
-    return f"{metric}_{date.replace('-', '_')}"
+    return summary_dates(horizon)
 
 
 @dataclass(frozen=True)
@@ -417,6 +424,7 @@ class Plan:
     dates: list[str]
     fingerprint: str
     warnings: tuple[str, ...] = ()
+    ensemble: Ensemble | None = None  # uncertainty = "ensemble": runs has a member column
 
     @property
     def factors(self) -> list[str]:
@@ -494,11 +502,20 @@ def plan_experiment(spec: Experiment, source: str, base_dir: Path | None = None)
             "seed": seeds.reshape(-1),
         }
     )
-    identity = {
-        "spec": spec.model_dump(mode="json", exclude={"description"}),
+    dumped = spec.model_dump(mode="json", exclude={"description"})
+    for name in ("uncertainty", "ensemble_file"):  # absent: the identity of older sweeps
+        if dumped[name] is None:
+            del dumped[name]
+    identity: dict[str, Any] = {
+        "spec": dumped,
         "scenarios": {k: s.to_toml() for k, s in scenarios.items()},
         "horizon": horizon,
     }
+    ensemble = None
+    if spec.uncertainty == "ensemble":
+        ensemble = _load_ensemble(spec, base_dir)
+        runs["member"] = run_members(spec, ensemble, len(design))
+        identity["ensemble"] = ensemble.sha256
     fingerprint = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     return Plan(
         spec,
@@ -510,7 +527,37 @@ def plan_experiment(spec: Experiment, source: str, base_dir: Path | None = None)
         dates,
         fingerprint,
         _warnings(spec, scenarios, horizon),
+        ensemble,
     )
+
+
+def _load_ensemble(spec: Experiment, base_dir: Path) -> Ensemble:
+    """The spec's ensemble file (relative to the spec's folder) or the shipped one."""
+    if spec.ensemble_file is None:
+        return load_ensemble()
+    path = Path(spec.ensemble_file)
+    return load_ensemble(path if path.is_absolute() else base_dir / path)
+
+
+def run_members(spec: Experiment, ensemble: Ensemble, n_points: int) -> np.ndarray:
+    """The member of every run, in run order: drawn by weight (``Ensemble.draw``) from the
+    master seed. Common seeds: replication r uses draw r at every point (differences between
+    points are not masked by parameter noise); independent: every run its own draw."""
+    reps = spec.replications
+    if spec.seeds == "common":
+        drawn = [m.index for m in ensemble.draw(reps, spec.seed)]
+        return np.tile(np.array(drawn, dtype="int64"), n_points)
+    drawn = [m.index for m in ensemble.draw(n_points * reps, spec.seed)]
+    return np.array(drawn, dtype="int64")
+
+
+def member_assignments(plan: Plan, member: int) -> dict[str, float]:
+    """A member's parameters as ``params.NAME`` overrides, except those the spec fixes in
+    ``set`` or varies as factors (the spec's choice wins over the member's)."""
+    assert plan.ensemble is not None
+    fixed = {*plan.spec.set, *plan.factors}
+    values = plan.ensemble.member(member).params
+    return {f"params.{k}": v for k, v in values.items() if f"params.{k}" not in fixed}
 
 
 def _check_doctrines(spec: Experiment, scenarios: dict[str, Scenario], source: str) -> None:

@@ -70,6 +70,8 @@ def runs_schema(plan: Plan) -> pa.Schema:
         pa.field("replication", pa.int64()),
         pa.field("seed", pa.int64()),
     ]
+    if plan.ensemble is not None:
+        fields.append(pa.field("member", pa.int64()))
     for name in plan.factors:
         kind = (
             pa.string() if is_categorical(name) else pa.int64() if name == "scale" else pa.float64()
@@ -93,7 +95,7 @@ def frame_table(frame: pd.DataFrame, run_id: int) -> pa.Table:
 
 # --- opening a store --------------------------------------------------------------------------
 def manifest_for(plan: Plan) -> dict[str, Any]:
-    return {
+    manifest = {
         "layout": LAYOUT,
         "fingerprint": plan.fingerprint,
         "name": plan.spec.name,
@@ -110,6 +112,14 @@ def manifest_for(plan: Plan) -> dict[str, Any]:
         "countries": plan.spec.outputs.countries,
         "chipwar_version": version("chipwar"),
     }
+    if plan.ensemble is not None:
+        manifest["ensemble"] = {
+            "file": plan.spec.ensemble_file or "world/data/ensemble.parquet",
+            "sha256": plan.ensemble.sha256,
+            "members_in_file": len(plan.ensemble),
+            "draw": "systematic resampling by weight (world/ensemble.py)",
+        }
+    return manifest
 
 
 def read_manifest(out: Path) -> dict[str, Any]:

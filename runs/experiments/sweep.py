@@ -27,6 +27,7 @@ from chipwar.runs.experiments import store
 from chipwar.runs.experiments.spec import (
     Plan,
     is_categorical,
+    member_assignments,
     metric_column,
     point_assignments,
 )
@@ -45,8 +46,9 @@ class RunTask:
     replication: int
     seed: int
     label: str  # base scenario
-    assignments: dict[str, float | str]
+    assignments: dict[str, float | str]  # the member's parameters, then the point's factors
     factors: dict[str, Any]  # for the runs table, as in the design
+    member: int | None = None  # the ensemble member drawn (uncertainty = "ensemble")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def execute_run(job: SweepJob, task: RunTask) -> Outcome:
         "seed": task.seed,
         **task.factors,
     }
+    if task.member is not None:
+        row["member"] = task.member
     try:
         scenario = with_overrides(
             job.scenarios[task.label], task.assignments, source=f"point {task.point}"
@@ -140,6 +144,9 @@ def _tasks(plan: Plan, run_ids: list[int]) -> list[RunTask]:
     for run_id in run_ids:
         row = runs.loc[run_id]
         label, assignments, factors = by_point[int(row["point"])]
+        member = int(row["member"]) if plan.ensemble is not None else None
+        if member is not None:
+            assignments = {**member_assignments(plan, member), **assignments}
         tasks.append(
             RunTask(
                 run_id=int(run_id),
@@ -149,6 +156,7 @@ def _tasks(plan: Plan, run_ids: list[int]) -> list[RunTask]:
                 label=label,
                 assignments=assignments,
                 factors=factors,
+                member=member,
             )
         )
     return tasks

@@ -840,11 +840,14 @@ class Session:
         save_record(self.record, self.path)
 
     # --- outputs
-    def outlook(self, seeds: int = 10, progress: bool = False) -> Any:
-        """Fan chart of the futures from here with every lever held (see runs/outlook.py)."""
+    def outlook(
+        self, seeds: int = 10, progress: bool = False, ensemble: Any = None, info: Any = None
+    ) -> Any:
+        """Fan chart of the futures from here with every lever held, over seeds or drawn
+        ensemble members (see runs/wargame/outlook.py)."""
         from chipwar.runs.wargame.outlook import outlook
 
-        return outlook(self, seeds, progress)
+        return outlook(self, seeds, progress, ensemble=ensemble, info=info)
 
     def write_outputs(
         self,

@@ -27,3 +27,27 @@ def test_metric_and_region_charts_are_written_as_readable_pngs(tmp_path):
         image = mpimg.imread(path)
         assert image.shape[0] > 300 and image.shape[1] > 600
         assert image[..., :3].std() > 0.05  # something is drawn, not a blank canvas
+
+
+def test_a_metric_chart_draws_each_ensemble_as_a_fan(tmp_path):
+    runs = {"a": _series(2.0), "b": _series(4.0)}
+    dates = runs["a"]["date"]
+    bands = {
+        name: pd.DataFrame(
+            {
+                "date": dates,
+                "metric": "compute_gap",
+                "p10": series["compute_gap"] * 0.7,
+                "p50": series["compute_gap"],
+                "p90": series["compute_gap"] * 1.4,
+            }
+        )
+        for name, series in runs.items()
+    }
+    plain = plot_metric(runs, "compute_gap", "Gap", "ratio", tmp_path / "plain.png", log=True)
+    fan = plot_metric(
+        runs, "compute_gap", "Gap", "ratio", tmp_path / "fan.png", log=True, bands=bands, members=20
+    )
+    a, b = mpimg.imread(plain), mpimg.imread(fan)
+    assert a.shape == b.shape
+    assert (np.abs(a[..., :3] - b[..., :3]).sum(axis=2) > 0.1).mean() > 0.02  # shaded fans

@@ -26,6 +26,9 @@ from chipwar.world.stacks import STACK_BY_NAME
 SERIES_COLUMNS = ("date", "compute_gap", "lead_months", "smuggled_h100e_cum")
 COUNTRY_COLUMNS = ("date", "iso_a3", "official_stack", "cn_share")
 NO_DATA = -1  # in RunTrack.official: the run has no row for that country and month
+#: Side-panel columns drawn with a band, and the bands table's metric behind each.
+BAND_METRICS = {"gap": "compute_gap", "lead": "lead_months"}
+BAND_COLUMNS = ("date", "metric", "p10", "p90")
 
 
 class RunTables(Protocol):
@@ -55,6 +58,9 @@ class RunTables(Protocol):
     @property
     def meta(self) -> dict[str, Any]: ...
 
+    @property
+    def bands(self) -> pd.DataFrame | None: ...  # an ensemble run's bands (date, metric, p10..)
+
 
 @dataclass(frozen=True, eq=False)
 class RunTrack:
@@ -76,6 +82,9 @@ class RunTrack:
     official_cn: np.ndarray  # countries whose official stack is Chinese
     pop_cn: np.ndarray  # people under those governments
     events: list[dict[str, Any]] = field(repr=False)
+    # An ensemble run's 10-90% band per panel column (BAND_METRICS): (months, 2), NaN where the
+    # bands table has no row for a month; empty for a single run.
+    bands: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def row_at(self, month: int) -> int:
         """The latest row at or before ``month`` (a run that ended stays on its last month)."""
@@ -146,7 +155,29 @@ def read_track(run: RunTables, table: CountryTable) -> RunTrack:
         official_cn=column("countries_official_cn"),
         pop_cn=column("pop_cn_stack"),
         events=list(run.events),
+        bands=read_bands(getattr(run, "bands", None), months, path / "bands.parquet"),
     )
+
+
+def read_bands(bands: pd.DataFrame | None, months: np.ndarray, path: Path) -> dict[str, np.ndarray]:
+    """The 10-90% band of each banded panel, month by month of the run (NaN where missing)."""
+    if bands is None:
+        return {}
+    _check_columns(bands, path, BAND_COLUMNS)
+    out = {}
+    index = {format_month(int(m)): i for i, m in enumerate(months)}
+    for column, metric in BAND_METRICS.items():
+        rows = bands[bands["metric"] == metric]
+        if rows.empty:
+            continue
+        band = np.full((len(months), 2), np.nan)
+        at = rows["date"].map(index)
+        keep = at.notna().to_numpy()
+        rows_at = at.to_numpy()[keep].astype(np.int64)
+        band[rows_at, 0] = rows["p10"].to_numpy(dtype=float)[keep]
+        band[rows_at, 1] = rows["p90"].to_numpy(dtype=float)[keep]
+        out[column] = band
+    return out
 
 
 def frame_months(tracks: Sequence[RunTrack], every: int) -> list[int]:

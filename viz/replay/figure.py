@@ -250,8 +250,16 @@ class ReplayFigure:
             adopters = f", {int(t.scale):,} adopters" if t.scale else ""
             parts.append(f"'{t.name}' seed {t.seed}{adopters}")
         version = self.tracks[0].version
+        shaded = any(t.bands for t in self.tracks)
         text = (
-            f"Simulated with chipwar {version}: " + "; ".join(parts) + ". Model output, not a "
+            (
+                "Shaded: 10–90% of the calibrated members; lines: the member nearest the medians. "
+                if shaded
+                else ""
+            )
+            + f"Simulated with chipwar {version}: "
+            + "; ".join(parts)
+            + ". Model output, not a "
             f"forecast. {ATTRIBUTION}."
         )
         self._text(
@@ -323,7 +331,10 @@ class ReplayFigure:
         first = min(int(t.months[0]) for t in self.tracks)
         last = max(int(t.months[-1]) for t in self.tracks)
         ax.set_xlim(first - 0.5, last + 0.5)
-        data = np.concatenate([getattr(t, panel.column) for t in self.tracks])
+        data = np.concatenate(
+            [getattr(t, panel.column) for t in self.tracks]
+            + [t.bands[panel.column].ravel() for t in self.tracks if panel.column in t.bands]
+        )
         data = data[np.isfinite(data)]
         hi = float(data.max()) if data.size else 1.0
         if panel.log:
@@ -375,6 +386,11 @@ class ReplayFigure:
         for i, track in enumerate(self.tracks):
             x = track.months.astype(float)
             y = getattr(track, panel.column)
+            band = track.bands.get(panel.column)
+            if band is not None:  # an ensemble run: its members' 10-90% range, drawn once
+                ax.fill_between(
+                    x, band[:, 0], band[:, 1], color=colours[i], alpha=0.16, lw=0, zorder=1.5
+                )
             ax.plot(x, y, color=colours[i], lw=1.6, alpha=0.25, zorder=2)
             (past,) = ax.plot([], [], color=colours[i], lw=2.6, zorder=3, solid_capstyle="round")
             (dot,) = ax.plot([], [], "o", color=colours[i], ms=6.5, zorder=4, clip_on=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from ensemble_helpers import write_ensemble
 
 from chipwar.runs.cli.main import main
 from chipwar.runs.core import run_folder
@@ -141,16 +142,30 @@ def test_run_takes_players_from_set_and_from_the_scenario_file(tmp_path, capsys)
 
 
 @pytest.mark.slow
-def test_demo_writes_table_and_charts(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "demo"), "--scale", "5000"]) == 0
+def test_demo_writes_bands_table_and_charts(tmp_path, capsys):
+    members = write_ensemble(tmp_path / "members.parquet", members=6)
+    argv = ["demo", "--out", str(tmp_path / "demo"), "--scale", "5000", "--ensemble", "3"]
+    assert main([*argv, "--ensemble-file", str(members), "--workers", "2"]) == 0
     out = tmp_path / "demo"
     names = ("comparison.md", "compute_gap.png", "lead_months.png", "cn_share_by_region.png")
     for name in (*names, "replay.mp4"):
         assert (out / name).stat().st_size > 1000, name
     for preset in ("loopholes-closed", "porous"):
-        assert (out / preset / "series.parquet").exists()
+        folder = run_folder.read(out / preset)
+        assert folder.bands is not None and len(folder.members) == 3
+        band = folder.summary["bands"]["2028-12"]["compute_gap"]
+        assert band["p10"] < band["p90"]
     printed = capsys.readouterr().out
-    assert "compute gap" in printed and "2028-12" in printed
+    assert "compute gap" in printed and "2028-12" in printed and "p90" in printed
+    assert "porous p50" in (out / "comparison.md").read_text()
+
+
+def test_demo_without_an_ensemble_file_says_how_to_make_one(tmp_path, capsys):
+    argv = ["demo", "--out", str(tmp_path / "demo"), "--ensemble-file", str(tmp_path / "no")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "chipwar calibrate --ensemble" in err and err.count("\n") == 1
+    assert not (tmp_path / "demo").exists()  # refused before any work
 
 
 def test_run_folders_stay_readable_after_parameter_ranges_change(tmp_path):

@@ -157,6 +157,41 @@ def test_still_png_and_gif_from_the_command_line(fake_run, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def write_fake_bands(path, low=0.5, high=1.5):
+    """bands.parquet for a fake run: its gap and lead times low and high as p10 and p90."""
+    series = pd.read_parquet(path / "series.parquet")
+    rows = []
+    for metric in ("compute_gap", "lead_months"):
+        for date, value in zip(series["date"], series[metric], strict=True):
+            rows.append((date, metric, value * low, value, value * high))
+    bands = pd.DataFrame(rows, columns=["date", "metric", "p10", "p50", "p90"])
+    bands.to_parquet(path / "bands.parquet")
+    return bands
+
+
+def test_an_ensemble_run_draws_its_band_behind_the_gap_and_lead_lines(tmp_path):
+    plain = write_fake_run(tmp_path / "plain")
+    banded = write_fake_run(tmp_path / "banded")
+    write_fake_bands(banded)
+    track = _track(banded)
+    assert set(track.bands) == {"gap", "lead"} and _track(plain).bands == {}
+    assert np.allclose(track.bands["gap"][:, 0], track.gap * 0.5)
+    assert np.allclose(track.bands["lead"][:, 1], track.lead * 1.5)
+    without, with_band = _figure(plain).render_rgb(0), _figure(banded).render_rgb(0)
+    differs = np.abs(without.astype(int) - with_band).sum(axis=2) > 30
+    assert differs.mean() > 0.002  # the shaded bands, and the panels' wider axes
+    for panel in _figure(banded).panels:
+        shaded = [c for c in panel["ax"].collections if c.get_alpha() == 0.16]
+        assert len(shaded) == (panel["panel"].column in ("gap", "lead"))
+
+
+def test_a_bands_table_without_its_columns_is_refused_in_one_line(fake_run, tmp_path, capsys):
+    write_fake_bands(fake_run).drop(columns=["p90"]).to_parquet(fake_run / "bands.parquet")
+    assert main(["replay", str(fake_run), "--out", str(tmp_path / "x.gif")]) == 2
+    err = capsys.readouterr().err
+    assert "bands.parquet" in err and "p90" in err and err.count("\n") == 1
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 
