@@ -57,7 +57,10 @@ class Lab(mesa.Agent):
             held *= model.market.usable_share(months)  # chips China cannot power sit idle
         self.compute_h100e = self.compute_share * held + self.offshore_h100e
         lag = model.params.cn_algorithmic_lag if self.side == "cn" else 0.0
-        self.base_capability = race.training_capability(self.compute_h100e, months, lag, self.side)
+        self.base_capability = (
+            race.training_capability(self.compute_h100e, months, lag, self.side)
+            + race.algorithm_bonus[self.side]
+        )
         flop = race.training_flop(self.compute_h100e, months, self.side)
         race.record_run(self.side, flop, months)
         self.capability = max(self.capability, self.base_capability + self.distill_bonus)

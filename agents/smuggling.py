@@ -122,6 +122,15 @@ class SmugglingNetwork(mesa.Agent):
                 best_k, best_profit = k, profit
         return best_k * step if best_profit > 0.0 else 0.0
 
+    def expose(self) -> float:
+        """A major case breaks the network up (a shock, world/shocks.py): the cargo it holds is
+        seized and it dissolves; returns the H100e seized."""
+        seized = self.cargo
+        self.model.ledger.seize(seized, self.hub)
+        self.cargo = 0.0
+        self.remove()
+        return seized
+
     def _busted(self, seized: float) -> None:
         model = self.model
         model.ledger.seize(seized, self.hub)

@@ -2,10 +2,11 @@
 
 Why: a run logs hundreds of events (the porous world has hundreds of stack flips), far more than a
 viewer can read at a few months per second. Each frame's events are merged into a few candidate
-captions (every policy change on its own; all busts in one line; flips in one line per direction,
-biggest countries named first), ranked, and fed into a small number of caption slots. A caption
-stays in its slot at least as long as it takes to read; policy changes wait a while when every
-slot is busy, lesser news is dropped if it cannot be shown soon.
+captions (every policy change on its own; every shock as it strikes, ranked by its kind and size;
+all busts in one line; flips in one line per direction, biggest countries named first), ranked,
+and fed into a small number of caption slots. A caption stays in its slot at least as long as it
+takes to read; policy changes and shocks wait a while when every slot is busy, lesser news is
+dropped if it cannot be shown soon.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def month_label(month: int) -> str:
 
 @dataclass(frozen=True)
 class Caption:
-    """One line of news: when, what kind (policy, bust, flip_cn, flip_us, flip_hedged), text."""
+    """One line of news: when, what kind (policy, shock, bust, flip_cn, flip_us, flip_hedged),
+    text."""
 
     month: int
     kind: str
@@ -63,6 +65,58 @@ def _h100e(amount: float) -> str:
     if amount >= 1e4:
         return f"{amount / 1e3:,.0f}k"
     return f"{amount:,.0f}"
+
+
+def shock_priority(event: Mapping) -> float | None:
+    """How weighty a shock event is as news, or None if it gets no caption (an effect ending).
+
+    A policy reversal ranks with a policy change; a breakthrough by its size (a 4x jump above a
+    policy change); an outage by the share of output lost; a yield surprise by how far output
+    moves; a major smuggling case above a routine bust; a breakthrough reaching the other side
+    with the lesser news.
+    """
+    phase, mechanism = event.get("phase"), event.get("mechanism")
+    size = float(event.get("size") or 0.0)
+    if phase == "diffusion":
+        return 45.0
+    if phase != "start":
+        return None
+    if mechanism == "policy_reversal":
+        return 100.0
+    if mechanism == "capability":
+        return 80.0 + 40.0 * min(math.log10(max(size, 1.0)) / 0.6, 1.0)
+    if mechanism == "us_output":
+        return 50.0 + 100.0 * min(size, 0.5)
+    if mechanism == "cn_output":
+        return 50.0 + 60.0 * min(abs(math.log(max(size, 1e-3))), 1.0)
+    if mechanism == "smuggling_case":
+        return 60.0 + min(20.0, float(event.get("seized_h100e") or 0.0) / 2e3)
+    return 50.0
+
+
+_SIDES = {"us": "US", "cn": "Chinese"}
+
+
+def shock_caption(event: Mapping, names: Mapping[str, str]) -> str:
+    """A shock in a few words, the news first (the event's own text is longer, for reports)."""
+    label, mechanism = str(event.get("label", "Shock")), event.get("mechanism")
+    size = float(event.get("size") or 0.0)
+    side = _SIDES.get(str(event.get("side")), "")
+    if mechanism == "capability" and event.get("phase") == "diffusion":
+        return f"{side} labs catch up with the breakthrough: compute x{size:.1f}"
+    if mechanism == "capability":
+        return f"{label} by {side} labs: effective compute x{size:.1f}"
+    if mechanism == "us_output":
+        return f"{label}: US-bloc chip output -{size:.0%}"
+    if mechanism == "cn_output":
+        return f"{label}: Chinese chip output x{size:.2f}"
+    if mechanism == "smuggling_case":
+        where = names.get(str(event.get("country")), str(event.get("country", "?")))
+        seized = float(event.get("seized_h100e") or 0.0)
+        return f"{label} in {where}: {_h100e(seized)} H100e seized"
+    if mechanism == "policy_reversal" and "lever" in event:
+        return f"{label}: {event['lever']} {event['from']:.2f} to {event['to']:.2f}"
+    return str(event.get("text", label))
 
 
 def step_captions(
@@ -86,6 +140,10 @@ def step_captions(
             if branch:  # the scenario's name is on screen already
                 text = "Branch point: the scenario's levers take over"
             captions.append(Caption(month, "policy", text, 200.0 if branch else 100.0))
+        elif kind == "shock":
+            priority = shock_priority(event)
+            if priority is not None:
+                captions.append(Caption(month, "shock", shock_caption(event, names), priority))
         elif kind == "bust":
             busts.append(event)
         elif kind == "stack_flip":
@@ -154,7 +212,8 @@ class CaptionFeed:
         return [held[0] if held else None for held in self.slots]
 
     def _patience(self, caption: Caption) -> int:
-        return self.frames(POLICY_WAIT_S if caption.kind == "policy" else NEWS_WAIT_S)
+        weighty = caption.kind == "policy" or (caption.kind == "shock" and caption.priority >= 60)
+        return self.frames(POLICY_WAIT_S if weighty else NEWS_WAIT_S)
 
     def _free_slot(self, frame: int, incoming: Caption) -> int | None:
         """An empty slot, else the slot shown longest among those that may give way: a caption

@@ -35,6 +35,8 @@ class CapabilityRace:
         self.detection = params.distillation_detect_min
         self.frontier_run_flop = {"us": 0.0, "cn": 0.0}
         self.site_gw = {"us": 0.0, "cn": 0.0}
+        # log10 effective-compute gains from algorithmic breakthroughs (shocks), per side.
+        self.algorithm_bonus = {"us": 0.0, "cn": 0.0}
 
     def algorithmic_offset(self, months: int) -> float:
         """log10 of the algorithmic-efficiency multiplier since the start (shared by both sides)."""

@@ -106,6 +106,9 @@ class ChipMarket:
         self.offshore_built_month = 0.0
         self.legit_month = np.zeros(len(countries))  # legitimate imports (own and offshore), H100e
         self.grey_month = np.zeros(len(countries))  # pass-through imports, H100e
+        # Multipliers on this month's output from shocks in force (world/shocks.py); 1 without.
+        self.us_output_factor = 1.0
+        self.cn_output_factor = 1.0
 
     # --- rules set by the states
     def set_export_rules(self, stringency: float, china_sales: float) -> None:
@@ -218,7 +221,9 @@ class ChipMarket:
         supply = self.supply_rate
         licensed = self.licensed_orders(months, price, supply, float(own[self.us]))
         total = float(own.sum() + offshore.sum() + passthrough.sum()) + licensed
-        output = min(supply, total)
+        # A fab, packaging or HBM outage in force (world/shocks.py) cuts this month's deliveries
+        # even when capacity is slack: the lines that stop are the ones filling these orders.
+        output = min(supply, total) * self.us_output_factor
         fill = output / total if total > 0.0 else 0.0
         self.us_output_month = output
         ledger.produce(self.us, output)
@@ -237,8 +242,8 @@ class ChipMarket:
         self.pending_orders = np.zeros_like(self.pending_orders)
         self._clear_grey_market(months, price)
         self.supply_rate *= self.supply_growth(months) ** (1.0 / 12.0)
-        ledger.produce(self.cn, self.cn_domestic_rate, "domestic")
-        self.cn_domestic_month = self.cn_domestic_rate
+        self.cn_domestic_month = self.cn_domestic_rate * self.cn_output_factor
+        ledger.produce(self.cn, self.cn_domestic_month, "domestic")
         self.cn_domestic_rate *= self.cn_domestic_growth() ** (1.0 / 12.0)
 
     def licensed_price(self, months: int, price: float) -> float:

@@ -39,6 +39,7 @@ from chipwar.world.reporters import (
 )
 from chipwar.world.roles import ALL_ROLE_IDS
 from chipwar.world.scenario import Scenario, load_scenario, with_overrides
+from chipwar.world.shocks import ShockProcess, shock_table
 from chipwar.world.stacks import STACK_CN, STACK_NONE, STACK_US
 
 if TYPE_CHECKING:
@@ -53,8 +54,9 @@ class ChipWarModel(mesa.Model):
     """The US-China contest over AI compute, one month per step.
 
     ``ChipWarModel(preset="porous", rng=7, scale=100_000, us_enforcement=0.8)``: a preset name,
-    a scenario file path or a Scenario, then flat overrides of levers (``us_enforcement``) and
-    parameters (``detection_base``). Works with ``mesa.batch_run``.
+    a scenario file path or a Scenario, then flat overrides of levers (``us_enforcement``),
+    parameters (``detection_base``) and shocks (``shocks_rate_scale``, ``shocks_enabled``).
+    Works with ``mesa.batch_run``.
 
     Lever overrides, like the scenario's own levers, take effect at the branch date; before it the
     real policy timeline drives the levers (use a scenario with ``history = false`` to apply them
@@ -122,6 +124,12 @@ class ChipWarModel(mesa.Model):
         self.appeal = StackAppeal(self.countries, self.params)
         self.side_index = {"us": self.countries.index("USA"), "cn": self.countries.index("CHN")}
         self._apply_settings(self.schedule.initial, "initial levers")
+        self.shocks = ShockProcess(
+            self.spec.shocks,
+            shock_table(),
+            first_month=parse_month(self.spec.branch) - self.start_month,
+            seed_sequence=self._seed_sequence(),
+        )
         self._place_initial_stocks()
         self._create_agents()
         self.adoption = self._build_adoption_field()
@@ -168,6 +176,7 @@ class ChipWarModel(mesa.Model):
             self.record_event(
                 "policy", change.label, origin=change.origin, settings=change.settings
             )
+        self.shocks.begin_month(self)
 
     def _activate(self, agent_type: type[mesa.Agent], shuffle: bool = False) -> None:
         agents = self.agents_by_type.get(agent_type)
@@ -302,7 +311,7 @@ class ChipWarModel(mesa.Model):
         """Reseed the model's generators in place (agent sets keep their references to them).
 
         The adopters' counter-based stream is not reseeded: only the draws of busts, network
-        entry and governments' reviews change.
+        entry, governments' reviews and shocks change.
         """
         generator = type(self.rng.bit_generator)(seed_sequence)
         self.rng.bit_generator.state = generator.state
@@ -311,6 +320,14 @@ class ChipWarModel(mesa.Model):
         self.player_seed = player_seed >> 1  # the players' estimation errors change too
         if self.players is not None:
             self.players.seed = self.player_seed
+        self.shocks.reseed(seed_sequence)
+
+    def _seed_sequence(self) -> np.random.SeedSequence:
+        """The run's seed sequence (that of ``model.rng``): the shocks' streams derive from it."""
+        seed_sequence = self.rng.bit_generator.seed_seq
+        if isinstance(seed_sequence, np.random.SeedSequence):
+            return seed_sequence
+        return np.random.SeedSequence(self._seed)  # a generator built without one
 
     # --- for agents
     def record_event(self, kind: str, text: str, **details: Any) -> None:
@@ -509,9 +526,14 @@ def resolve_scenario(
             assignments[lever.text] = value
         elif key in table:
             assignments[f"params.{key}"] = value
+        elif key.startswith("shocks_"):
+            assignments[f"shocks.{key.removeprefix('shocks_')}"] = value
         else:
             raise InputError(
-                "ChipWarModel", key, value, "a lever such as us_enforcement or a parameter name"
+                "ChipWarModel",
+                key,
+                value,
+                "a lever such as us_enforcement, a parameter name or shocks_rate_scale",
             )
     if scale is not None:
         assignments["scale"] = scale

@@ -4,7 +4,7 @@
 compute ledger's books (who holds compute, China's holdings by source, the month's gross inflow
 to China and what aged out), each smuggling hub's enforcement, diversion and seizures, the leading
 lab of each side, every government's official stack and adopter shares, the decisions governments
-took this month with the terms they weighed, and the month's events.
+took this month with the terms they weighed, the shocks in force, and the month's events.
 
 Why one snapshot: briefs, turn reports, the dashboard and run tables used to read the ledger, the
 market and agents directly, and to re-derive what the model had computed (a government's decision
@@ -116,6 +116,22 @@ class LabView:
 
 
 @dataclass(frozen=True)
+class ShockView:
+    """A shock in force after the month (world/shocks.py): it acts from ``since`` and is undone
+    at the start of ``until`` (for an algorithmic breakthrough: when the other side catches up).
+    ``size`` is in the mechanism's unit (docs/ODD.md §7.15); ``detail`` is what its start event
+    recorded (side, hub, lever)."""
+
+    name: str
+    label: str
+    mechanism: str
+    since: str
+    until: str
+    size: float
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class ComputeBooks:
     """The ledger's totals since the start (H100e): produced = held + in transit + seized +
     retired."""
@@ -147,6 +163,7 @@ class Observation:
     official: np.ndarray  # each government's official stack (world/stacks.py codes)
     shares: np.ndarray  # adopters' shares per country: columns STACK_NONE, STACK_US, STACK_CN
     decisions: tuple[Decision, ...]  # governments that reviewed their stack this month
+    shocks: tuple[ShockView, ...]  # shocks in force after the month, in the order they began
     events: tuple[Mapping[str, Any], ...]  # this month's events
     adopters: int  # micro-adopters in the adoption field
     adopter_bytes: int  # memory the adoption field holds
@@ -218,6 +235,18 @@ def observe(model: ChipWarModel) -> Observation:
         official=frozen_array([b.official for b in model.buyers], np.int8),
         shares=frozen_array(model.adoption_shares, float),
         decisions=tuple(model.month_decisions),
+        shocks=tuple(
+            ShockView(
+                name=e.spec.name,
+                label=e.spec.label,
+                mechanism=e.spec.mechanism,
+                since=format_month(model.start_month + e.start),
+                until=format_month(model.start_month + e.end),
+                size=float(e.size),
+                detail=frozen_mapping(copy.deepcopy(e.detail)),
+            )
+            for e in model.shocks.in_force()
+        ),
         events=tuple(
             frozen_mapping(copy.deepcopy(e)) for e in model.events[model.month_events_start :]
         ),

@@ -1,7 +1,8 @@
 """Scenario files: the schema (pydantic), the shipped presets, and command-line overrides.
 
 A scenario fixes a run up to its seed: dates, scale, the levers that take over at the branch date,
-parameter overrides and timed events. Before the branch date the real policy timeline
+parameter overrides, timed events and its shocks (``[shocks]``, on by default: from the branch
+date, see world/shocks.py). Before the branch date the real policy timeline
 (``data/timeline.toml``) drives the levers, unless ``history = false``.
 """
 
@@ -36,6 +37,7 @@ from chipwar.world.doctrines import (
 from chipwar.world.errors import InputError
 from chipwar.world.levers import Levers, lever_keys, parse_lever_key
 from chipwar.world.parameters import Parameters
+from chipwar.world.shocks import ShockSettings, apply_override, override_key
 from chipwar.world.validation import input_error_from, read_toml
 
 MIN_SCALE, MAX_SCALE = 1_000, 50_000_000
@@ -94,6 +96,7 @@ class Scenario(BaseModel):
     levers: Levers = Field(default_factory=Levers)
     params: dict[str, float] = Field(default_factory=dict)
     events: list[TimedEvent] = Field(default_factory=list)
+    shocks: ShockSettings = Field(default_factory=ShockSettings)
     # Roles played by a doctrine inside the run (world/doctrines.py, agents/players.py); the
     # others keep the exogenous levers above.
     players: dict[str, str | DoctrineData] = Field(default_factory=dict)
@@ -246,8 +249,9 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, float | str
 def with_overrides(
     scenario: Scenario, assignments: Mapping[str, float | str], source: str = "--set"
 ) -> Scenario:
-    """A copy of the scenario with lever (``us.enforcement``), ``params.NAME`` and
-    ``doctrine.ROLE`` (a personality, or ``none`` for exogenous levers) overrides."""
+    """A copy of the scenario with lever (``us.enforcement``), ``params.NAME``, ``scale``,
+    ``doctrine.ROLE`` (a personality, or ``none`` for exogenous levers) and shock
+    (``shocks.rate_scale``, ``shocks.enabled``, ``shocks.<name>``) overrides."""
     data = scenario.model_dump()
     for key, value in assignments.items():
         if key.startswith(DOCTRINE_PREFIX):
@@ -262,6 +266,8 @@ def with_overrides(
             raise InputError(source, key, value, "a number")
         elif key.startswith("params."):
             data["params"][key.removeprefix("params.")] = value
+        elif override_key(key):
+            apply_override(data, key, value, source)
         elif key in ("scale",):
             if value != int(value):
                 raise InputError(source, key, value, "a whole number")

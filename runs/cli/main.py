@@ -121,12 +121,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 # --- chipwar scenarios
 def _scenarios_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-v", "--verbose", action="store_true", help="also list levers")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also list levers and shocks")
 
 
 def _scenarios(args: argparse.Namespace) -> int:
     from chipwar.world.levers import describe_levers
     from chipwar.world.scenario import list_presets
+    from chipwar.world.shocks import shock_table
 
     presets = list_presets()
     width = max(len(name) for name, _ in presets)
@@ -137,6 +138,13 @@ def _scenarios(args: argparse.Namespace) -> int:
         for key, default, meaning in describe_levers():
             print(f"  {key:<28} {default:<5g} {meaning}")
         print(players_help())
+        print(
+            "\nShocks (name, base rate a year, what it acts on), on by default after the branch "
+            "date; scale with --set shocks.rate_scale=X or shocks.NAME=X, off with "
+            "shocks.enabled=0 (docs/ODD.md §7.15):"
+        )
+        for spec in shock_table():
+            print(f"  {spec.name:<28} {spec.rate_per_year:<5g} {spec.label} ({spec.mechanism})")
     return 0
 
 
@@ -177,7 +185,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a lever (us.enforcement=0.8) or parameter (params.NAME=VALUE)",
+        help="override a lever (us.enforcement=0.8), parameter (params.NAME=VALUE) or shock "
+        "setting (shocks.rate_scale=0.5, shocks.enabled=0, shocks.<name>=SCALE)",
     )
     parser.add_argument("--scale", type=_non_negative_int, default=None, help="micro-adopters")
     parser.add_argument("--until", default=None, metavar="YYYY-MM", help="stop after this month")

@@ -49,6 +49,7 @@ from chipwar.world.scenario import (
     preset_names,
     with_overrides,
 )
+from chipwar.world.shocks import MAX_RATE_SCALE, shock_names
 from chipwar.world.validation import input_error_from, read_toml
 
 MAX_RUNS = 1_000_000
@@ -148,13 +149,18 @@ def factor_bounds(key: str) -> Bounds | None:
         spec = parameter_table().get(key.removeprefix("params."))
         if spec is not None:
             return Bounds(spec.min, spec.max, "number", f"numbers in [{spec.min:g}, {spec.max:g}]")
+    if key == "shocks.enabled":
+        return Bounds(0, 1, "integer", "0 (shocks off) or 1 (on)")
+    if key == "shocks.rate_scale" or key.removeprefix("shocks.") in shock_names():
+        return Bounds(0.0, MAX_RATE_SCALE, "number", f"rate scales in [0, {MAX_RATE_SCALE:g}]")
     return None
 
 
 def _known_keys() -> str:
     return (
-        f"{SCENARIO_FACTOR}, scale, a lever ({', '.join(lever_keys())}), params.NAME or "
-        f"{DOCTRINE_PREFIX}ROLE (ROLE one of {', '.join(ALL_ROLE_IDS)})"
+        f"{SCENARIO_FACTOR}, scale, a lever ({', '.join(lever_keys())}), params.NAME, "
+        f"{DOCTRINE_PREFIX}ROLE (ROLE one of {', '.join(ALL_ROLE_IDS)}), shocks.enabled, "
+        "shocks.rate_scale or shocks.<name>"
     )
 
 
@@ -201,7 +207,10 @@ def check_experiment(spec: Experiment, source: str) -> None:
         bounds = factor_bounds(key)
         if bounds is None or bounds.kind == "scenario":
             raise InputError(
-                source, f"set.{key}", key, "a lever, params.NAME, doctrine.ROLE (or scale)"
+                source,
+                f"set.{key}",
+                key,
+                "a lever, params.NAME, doctrine.ROLE, shocks.* (or scale)",
             )
         _check_value(key, value, bounds, source, f"set.{key}")
         if key in spec.factors:

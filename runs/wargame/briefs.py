@@ -177,6 +177,9 @@ def make_brief(session: Session, role: Role, turn: int) -> Brief:
     busts = view.busts
     events: list[str] = []
     for month in months[first : now + 1]:
+        for event in month.events:
+            if event.get("kind") == "shock" and event.get("phase") != "end":
+                events.append(f"{month.date}: {event['text']}")  # shocks are public news
         for flip in month.flips:
             events.append(
                 f"{month.date}: {flip.country} moves its official stack from "

@@ -8,14 +8,15 @@ Why: the room steers between futures, not towards one. Two kinds of fan:
   each member's own world, and then plays the session to its end: human seats hold their
   levers, bot seats keep moving by their doctrines on their own briefs, turn by turn. The fan
   shows the months after the current one. Its width comes from the parameters, from every random
-  draw of the future (busts, network entry, governments' reviews, any stochastic event the model
-  draws) and from the bots' reactions to both. The futures are independent tasks (a session
-  record each), so they run on the pool.
+  draw of the future (busts, network entry, governments' reviews, the shocks of world/shocks.py)
+  and from the bots' reactions to both. The futures are independent tasks (a session record
+  each), so they run on the pool.
 - ``--seeds N``: from the current state (an in-memory copy of the live model) the remaining
   months are run once per seed with the levers held. Only the randomness of the future differs:
-  the model's generators are reseeded from SeedSequence(session seed, turns played, k); the
-  adopters' counter-based stream stays the session's. With parameters fixed the model is nearly
-  deterministic, so this fan is narrow.
+  the model's generators (busts, entry, reviews and the shocks' own streams) are reseeded from
+  SeedSequence(session seed, turns played, k); the adopters' counter-based stream stays the
+  session's. With parameters fixed and no shocks the model is nearly deterministic; the shocks
+  (on by default after the branch date) give this fan its width.
 
 Quantiles are the bands' (world/ensemble.py ``weighted_quantiles``). The session itself is not
 touched.

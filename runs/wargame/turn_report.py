@@ -1,10 +1,11 @@
 """The room's turn report: what changed in a turn and why.
 
 Why: a wargame teaches through the adjudication. The report explains outcomes by decomposition
-rather than by assertion: China's change in effective compute split into domestic chips,
-licensed chips, smuggling, offshore rental, algorithmic progress and distillation; the lead's
-change split between the two sides; each government that flipped its official stack with the
-largest terms of its decision; diversion and busts by hub; adoption by region; the key events.
+rather than by assertion: the shocks that struck and what they acted on; China's change in
+effective compute split into domestic chips, licensed chips, smuggling, offshore rental,
+algorithmic progress and distillation; the lead's change split between the two sides; each
+government that flipped its official stack with the largest terms of its decision; diversion and
+busts by hub; adoption by region; the key events.
 
 It is the umpire's account: outcomes are shown exactly, but covert lever settings stay hidden
 (only their count is shown) until the session has ended or the facilitator asks to reveal them.
@@ -164,6 +165,7 @@ def make_report(session: Session, trace: TurnTrace, reveal: bool = False) -> Tur
     data["smuggled_h100e"], data["seized_h100e"] = smuggled, seized
 
     _moves_section(doc, session, trace, start, end, reveal)
+    data["shocks"] = _shock_section(doc, end, turn_months)
     data["china"] = _china_section(doc, start, end, turn_months)
     data["lead"] = _lead_section(doc, start, end)
     data["hubs"] = _hub_section(doc, start, end, turn_months)
@@ -237,6 +239,69 @@ def _moves_section(
         else "Announced policies and public actions are shown; covert settings are counted only."
     )
     doc.add(Heading("Moves"), Paragraph(note), Table(["role", "by", "what changed"], rows))
+
+
+#: What each mechanism of a shock acts on, for the reader of the report (docs/ODD.md §7.15).
+SHOCK_MECHANISMS = {
+    "capability": "a side's effective training compute (algorithms); the other side follows",
+    "us_output": "US-bloc chip output",
+    "cn_output": "Chinese domestic chip output",
+    "smuggling_case": "a smuggling network's cargo and its hub's enforcement regime",
+    "policy_reversal": "a lever, back towards its value before its last change",
+}
+
+
+def _shock_section(
+    doc: Document, end: Observation, months: list[Observation]
+) -> list[dict[str, Any]]:
+    """The shocks of the turn: what happened, through which mechanism, and what is in force."""
+    happened = [(m.date, e) for m in months for e in m.events if e.get("kind") == "shock"]
+    doc.add(Heading("Shocks"))
+    if not happened and not end.shocks:
+        doc.add(Paragraph("No shock struck this turn and none is in force."))
+        return []
+    if happened:
+        doc.add(
+            Paragraph(
+                "Shocks are chance events with base rates from the record (docs/ODD.md §7.15). "
+                "Each acts through one mechanism of the model; its consequences for compute, "
+                "the lead and governments run through the sections below."
+            ),
+            Table(
+                ["month", "shock", "phase", "what happened", "acts on"],
+                [
+                    [
+                        date,
+                        str(e.get("label", e.get("shock", ""))),
+                        str(e.get("phase", "")),
+                        str(e.get("text", "")),
+                        SHOCK_MECHANISMS.get(str(e.get("mechanism")), str(e.get("mechanism"))),
+                    ]
+                    for date, e in happened
+                ],
+            ),
+        )
+    if end.shocks:
+        doc.add(
+            Paragraph(f"In force at the end of {end.date}:"),
+            Bullets(
+                [
+                    f"{s.label} since {s.since}, until {s.until}: "
+                    + SHOCK_MECHANISMS.get(s.mechanism, s.mechanism)
+                    for s in end.shocks
+                ]
+            ),
+        )
+    return [
+        {
+            "date": date,
+            "shock": e.get("shock"),
+            "phase": e.get("phase"),
+            "mechanism": e.get("mechanism"),
+            "size": e.get("size"),
+        }
+        for date, e in happened
+    ]
 
 
 def _china_section(
@@ -347,7 +412,10 @@ def _hub_section(
     out: dict[str, dict[str, float]] = {}
     for hub in sorted(end.hubs):
         busts = [
-            e for m in months for e in m.events if e.get("kind") == "bust" and e["country"] == hub
+            e
+            for m in months
+            for e in m.events
+            if e.get("country") == hub and (e.get("kind") == "bust" or _is_case(e))
         ]
         out[hub] = {
             "diverted_h100e": sum(m.hubs[hub].diverted_h100e for m in months),
@@ -380,6 +448,15 @@ def _hub_section(
         ),
     )
     return out
+
+
+def _is_case(event: Any) -> bool:
+    """A major smuggling case (a shock) that broke a network up: a bust in the hub's books."""
+    return (
+        event.get("kind") == "shock"
+        and event.get("mechanism") == "smuggling_case"
+        and event.get("phase") == "start"
+    )
 
 
 def _flip_section(doc: Document, months: list[Observation]) -> list[dict[str, Any]]:
@@ -468,6 +545,14 @@ def _events_section(doc: Document, months: list[Observation], reveal: bool) -> N
                 items.append(
                     f"{m.date}: {e['text']} ({float(e.get('seized_h100e', 0.0)):,.0f} H100e seized)"
                 )
+    shocks = sum(
+        1
+        for m in months
+        for e in m.events
+        if e.get("kind") == "shock" and e.get("phase") == "start"
+    )
+    if shocks:
+        items.append(f"{shocks} shock(s) struck (see Shocks above)")
     flips = sum(len(m.flips) for m in months)
     if flips:
         items.append(f"{flips} government(s) changed their official stack (table above)")

@@ -53,3 +53,41 @@ def test_captions_stay_up_long_enough_to_read_and_policies_are_not_lost():
     # Every policy that arrived with time left to show it was shown (Rule 35 may wait for a slot
     # past the end of the video).
     assert {f"Rule {m}" for m in range(0, 35, 5)} <= policies
+
+
+def test_shocks_get_their_own_captions_ranked_by_kind_and_size():
+    def shock(mechanism, size, phase="start", **extra):
+        base = {"date": "2027-03", "kind": "shock", "label": mechanism.title(), "text": "long"}
+        return {**base, "mechanism": mechanism, "phase": phase, "size": size, **extra}
+
+    events = [
+        shock("capability", 1.2, side="cn"),
+        shock("capability", 4.0, side="us"),
+        shock("us_output", 0.03),
+        shock("us_output", 0.03, "end"),
+        shock("policy_reversal", 0.8, lever="us.kyc", **{"from": 0.9, "to": 0.18}),
+        shock("smuggling_case", 0.2, country="SGP", seized_h100e=6000.0),
+        shock("capability", 1.5, "diffusion", side="us"),
+        {"date": "2027-03", "kind": "bust", "country": "SGP", "seized_h100e": 100.0},
+    ]
+    captions = step_captions(events, {"SGP": "Singapore"}, {})
+    assert [c.kind for c in captions].count("shock") == 6  # an effect ending is no news
+    assert [c.text for c in captions] == [
+        "Capability by US labs: effective compute x4.0",
+        "Policy_Reversal: us.kyc 0.90 to 0.18",
+        "Capability by Chinese labs: effective compute x1.2",
+        "Smuggling_Case in Singapore: 6,000 H100e seized",
+        "Us_Output: US-bloc chip output -3%",
+        "US labs catch up with the breakthrough: compute x1.5",
+        "Smuggling ring busted in Singapore: 100 H100e seized",
+    ]
+
+
+def test_a_shock_waits_for_a_slot_like_a_policy_change():
+    feed = CaptionFeed(1, fps=4)
+    busy = step_captions([{"date": "2027-01", "kind": "policy", "text": "Rule"}], {}, {})
+    feed.advance(0, busy)
+    shock = {"date": "2027-01", "kind": "shock", "mechanism": "capability", "phase": "start"}
+    feed.advance(1, step_captions([{**shock, "size": 3.0, "text": "Jump"}], {}, {}))
+    shown = [feed.advance(frame, [])[0] for frame in range(2, 12)]
+    assert any(c is not None and c.kind == "shock" for c in shown)

@@ -277,6 +277,7 @@ class ReplayFigure:
         self.caption_style = {
             "policy": ("◆", theme.policy),
             "bust": ("■", theme.bust),
+            "shock": ("▲", theme.shock),
             "flip_cn": ("●", theme.cn),
             "flip_us": ("●", theme.us),
             "flip_hedged": ("●", theme.muted),

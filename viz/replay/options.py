@@ -42,6 +42,7 @@ class Theme:
     runs_official: tuple[str, str]  # not the stack colours, so a line never reads as "US"
     policy: str
     bust: str
+    shock: str
 
 
 THEMES = {
@@ -62,6 +63,7 @@ THEMES = {
         runs_official=("#009E73", "#CC79A7"),
         policy="#6A3D9A",
         bust="#B8860B",
+        shock="#117733",
     ),
     "dark": Theme(
         name="dark",
@@ -80,6 +82,7 @@ THEMES = {
         runs_official=("#2BC29A", "#E394C6"),
         policy="#C9A8E8",
         bust="#E6C35C",
+        shock="#44BB99",
     ),
 }
 
