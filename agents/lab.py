@@ -1,4 +1,5 @@
-"""Frontier labs: train on their share of compute; Chinese labs rent offshore and distill."""
+"""Frontier labs: train on their share of compute, up to the largest site they can power;
+Chinese labs rent offshore and distill."""
 
 from __future__ import annotations
 
@@ -50,12 +51,15 @@ class Lab(mesa.Agent):
         self.offshore_h100e = self.compute_share * self.model.market.offshore_available()
 
     def _train(self) -> None:
-        model = self.model
+        model, race, months = self.model, self.model.race, self.model.months
         held = model.ledger.held[model.side_index[self.side]]
+        if self.side == "cn":
+            held *= model.market.usable_share(months)  # chips China cannot power sit idle
         self.compute_h100e = self.compute_share * held + self.offshore_h100e
         lag = model.params.cn_algorithmic_lag if self.side == "cn" else 0.0
-        self.base_capability = model.race.training_capability(self.compute_h100e, model.months, lag)
-        model.race.record_run(self.side, model.race.training_flop(self.compute_h100e, model.months))
+        self.base_capability = race.training_capability(self.compute_h100e, months, lag, self.side)
+        flop = race.training_flop(self.compute_h100e, months, self.side)
+        race.record_run(self.side, flop, months)
         self.capability = max(self.capability, self.base_capability + self.distill_bonus)
 
     def _distill(self) -> None:

@@ -36,9 +36,12 @@ class State(mesa.Agent):
                 base = market.hub_base_enforcement[hub]
                 pull = us.allied_coordination * p.coordination_pull
                 market.set_hub_enforcement(int(hub), base + (1.0 - base) * pull)
+        # A transit point under Beijing (Hong Kong) polices only by its own regime.
+        for hub in market.transit_hubs:
+            market.set_hub_enforcement(int(hub), market.hub_base_enforcement[hub])
 
     def _act_as_china(self) -> None:
-        """What Beijing pays for smuggled chips, rents offshore and invests at home."""
+        """How much above list Beijing's buyers pay for grey compute, and investment at home."""
         cn, market = self.model.levers.china, self.model.market
         market.set_china_demand(cn.smuggling_demand, cn.offshore_procurement)
         market.set_domestic_investment(cn.domestic_investment)

@@ -30,5 +30,13 @@ def test_package_data_is_reachable():
     from importlib.resources import files
 
     data = files("chipwar.world") / "data"
-    for name in ("countries.csv", "parameters.toml", "timeline.toml", "SOURCES.md"):
+    for name in (
+        "countries.csv",
+        "alignment.csv",
+        "parameters.toml",
+        "timeline.toml",
+        "power.toml",
+        "licensing.toml",
+        "SOURCES.md",
+    ):
         assert (data / name).is_file(), name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -18,6 +19,7 @@ def parse_month(text: str) -> int:
     return year * 12 + month - 1
 
 
+@cache  # called for every reporter row; a pure function of the month number
 def format_month(number: int) -> str:
     """Inverse of :func:`parse_month`."""
     return f"{number // 12:04d}-{number % 12 + 1:02d}"

@@ -5,6 +5,11 @@ where they came from, so that a turn's change can be explained, and the month's 
 China by source and what aged out of China's holdings are recorded as they happen (the one place
 these flows are counted; readers get them through ``ChipWarModel.observe()``). Conservation
 (produced = held + in transit + seized + retired) is checked by :meth:`ComputeLedger.check`.
+
+Each holding also carries the power it draws (kW, all-in): chips enter at the kW per H100e of their
+vintage and age out with it, so a holder's draw falls behind its H100e as hardware gets more
+efficient. Chips moved in a month (exports, diversion, deliveries) are that month's chips and move
+at this month's intensity (``begin_month``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ class ComputeLedger:
 
     def __init__(self, n_countries: int, cn_index: int) -> None:
         self.held = np.zeros(n_countries)
+        self.draw_kw = np.zeros(n_countries)  # power drawn by each holding, kW all-in
+        self.kw_new = 1.0  # kW per H100e of this month's chips
         self.offshore_for_cn = np.zeros(n_countries)  # part of `held` built for Chinese clients
         self.cn_index = cn_index
         self.cn_by_source = dict.fromkeys(CN_SOURCES, 0.0)
@@ -39,7 +46,8 @@ class ComputeLedger:
         self.cn_inflow = dict.fromkeys(CN_SOURCES, 0.0)  # gross inflow to China, by source
         self.cn_retired_month = 0.0  # China's holdings aged out this month
 
-    def begin_month(self) -> None:
+    def begin_month(self, kw_new: float = 1.0) -> None:
+        self.kw_new = _non_negative(kw_new, "kw_new")
         self.legal_imports[:] = 0.0
         self.diverted[:] = 0.0
         self.seized_at[:] = 0.0
@@ -48,11 +56,17 @@ class ComputeLedger:
         self.cn_inflow = dict.fromkeys(CN_SOURCES, 0.0)
         self.cn_retired_month = 0.0
 
-    def produce(self, owner: int, amount: float, cn_source: str = "domestic") -> None:
-        """New compute enters the world at its owner (an initial stock counts as produced)."""
+    def produce(
+        self, owner: int, amount: float, cn_source: str = "domestic", kw: float | None = None
+    ) -> None:
+        """New compute enters the world at its owner (an initial stock counts as produced).
+
+        ``kw`` is its kW per H100e (this month's chips unless given).
+        """
         amount = _non_negative(amount, "produce")
         self.produced += amount
         self.held[owner] += amount
+        self.draw_kw[owner] += amount * (self.kw_new if kw is None else _non_negative(kw, "kw"))
         if owner == self.cn_index:
             self.cn_by_source[cn_source] += amount
             self.cn_inflow[cn_source] += amount
@@ -61,6 +75,7 @@ class ComputeLedger:
         """A licensed sale; returns the amount actually moved (never more than the origin holds)."""
         amount = self._take(origin, _non_negative(amount, "export"))
         self.held[destination] += amount
+        self.draw_kw[destination] += amount * self.kw_new
         self.legal_imports[destination] += amount
         if destination == self.cn_index:
             self.cn_by_source["licensed"] += amount
@@ -88,12 +103,16 @@ class ComputeLedger:
             for source in self.cn_by_source:
                 self.cn_by_source[source] *= keep
         self.held[index] -= amount
+        self.draw_kw[index] = max(self.draw_kw[index] - amount * self.kw_new, 0.0)
+        if self.held[index] <= 0.0:
+            self.draw_kw[index] = 0.0
         return amount
 
     def deliver_smuggled(self, amount: float) -> None:
         amount = min(_non_negative(amount, "deliver"), self.in_transit)
         self.in_transit -= amount
         self.held[self.cn_index] += amount
+        self.draw_kw[self.cn_index] += amount * self.kw_new
         self.cn_by_source["smuggled"] += amount
         self.cn_inflow["smuggled"] += amount
         self.smuggled_month += amount
@@ -112,6 +131,7 @@ class ComputeLedger:
         self.retired += rate * float(self.held.sum())
         self.cn_retired_month += rate * float(self.held[self.cn_index])
         self.held *= 1.0 - rate
+        self.draw_kw *= 1.0 - rate
         self.offshore_for_cn *= 1.0 - rate
         for source in self.cn_by_source:
             self.cn_by_source[source] *= 1.0 - rate
@@ -124,8 +144,8 @@ class ComputeLedger:
         gap = abs(self.produced - self.total_accounted())
         if gap > 1e-9 * max(self.produced, 1.0):
             raise LedgerError(f"compute not conserved: off by {gap:.6g} H100e")
-        if (self.held < -1e-6).any() or self.in_transit < -1e-6:
-            raise LedgerError("negative compute stock")
+        if (self.held < -1e-6).any() or self.in_transit < -1e-6 or (self.draw_kw < 0).any():
+            raise LedgerError("negative compute stock or power draw")
         cn_total = sum(self.cn_by_source.values())
         if abs(cn_total - self.held[self.cn_index]) > 1e-9 * max(cn_total, 1.0):
             raise LedgerError("China's holdings by source do not add up")

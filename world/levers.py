@@ -42,7 +42,7 @@ class USLevers(_LeverGroup):
         0.35, "how tightly Tier-2 countries' legal chip imports are capped (0 none, 1 tightest cap)"
     )
     china_chip_sales: float = lever(
-        0.5, "share of China's legal demand for licensable chips (H20/H200 class) that is approved"
+        0.5, "share of China's orders for licensable chips (H20/H200 class) that licensing approves"
     )
     enforcement: float = lever(
         0.35,
@@ -69,10 +69,10 @@ class ChinaLevers(_LeverGroup):
         0.6, "investment in domestic AI chips (Huawei Ascend on SMIC capacity)"
     )
     smuggling_demand: float = lever(
-        0.6, "premium offered for smuggled export-controlled chips (0 none, 1 the highest premium)"
+        0.6, "willingness to pay above list for smuggled chips (0 none, 1 the highest premium)"
     )
     offshore_procurement: float = lever(
-        0.4, "effort to rent compute in offshore data centres (Southeast Asia, Gulf)"
+        0.4, "willingness to rent compute in offshore data centres (Southeast Asia, Gulf)"
     )
     distillation_effort: float = lever(
         0.7, "scale of distillation campaigns against US model APIs via fraudulent accounts"

@@ -15,6 +15,7 @@ from chipwar.agents.lab import Lab
 from chipwar.agents.smuggling import SmugglingNetwork, enter_networks
 from chipwar.agents.state import State
 from chipwar.world.adoption import AdoptionConfig, AdoptionField
+from chipwar.world.alignment import BEIJING, WASHINGTON
 from chipwar.world.appeal import StackAppeal
 from chipwar.world.calendar import format_month, parse_month
 from chipwar.world.capability import CapabilityRace
@@ -26,6 +27,7 @@ from chipwar.world.market import ALLY_ISOS, ChipMarket
 from chipwar.world.observation import Decision, Observation, observe
 from chipwar.world.parameters import parameter_table
 from chipwar.world.policy import PolicySchedule, ScheduledChange
+from chipwar.world.power import KW_PER_GW
 from chipwar.world.reporters import (
     COUNTRY_COLUMNS,
     MODEL_COLUMNS,
@@ -111,7 +113,7 @@ class ChipWarModel(mesa.Model):
 
         self.ledger = ComputeLedger(len(self.countries), self.countries.index("CHN"))
         self.market = ChipMarket(self.countries, self.params, self.ledger)
-        self.race = CapabilityRace(self.params)
+        self.race = CapabilityRace(self.params, self.market.power)
         self.appeal = StackAppeal(self.countries, self.params)
         self.side_index = {"us": self.countries.index("USA"), "cn": self.countries.index("CHN")}
         self._apply_settings(self.schedule.initial, "initial levers")
@@ -132,6 +134,7 @@ class ChipWarModel(mesa.Model):
         self.market.produce_and_export(self.months)
         self._activate(SmugglingNetwork, shuffle=True)
         enter_networks(self)
+        self.market.record_grey_supply(self.ledger.smuggled_month)
         self._activate_labs()
         self._choose_official_stacks()
         self._update_adoption()
@@ -144,7 +147,7 @@ class ChipWarModel(mesa.Model):
     def _begin_month(self) -> None:
         self.month_events_start = len(self.events)
         self.month_decisions = []
-        self.ledger.begin_month()
+        self.ledger.begin_month(self.market.power.kw_per_h100e(self.months))
         self.race.begin_month()
         for change in self.schedule.due(self.start_month + self.months):
             self._apply_settings(change.settings, change.label)
@@ -261,9 +264,11 @@ class ChipWarModel(mesa.Model):
         self.month_decisions.append(decision)
 
     def networks_per_hub(self) -> dict[int, int]:
+        """Networks by the hub they operate from (a server-level network: its transit point)."""
         counts: dict[int, int] = {}
         for network in self.agents_by_type.get(SmugglingNetwork, []):
-            counts[network.hub] = counts.get(network.hub, 0) + 1
+            where = network.hub if network.transit is None else network.transit
+            counts[where] = counts.get(where, 0) + 1
         return counts
 
     @property
@@ -282,12 +287,13 @@ class ChipWarModel(mesa.Model):
     def _place_initial_stocks(self) -> None:
         p, ledger = self.params, self.ledger
         us, cn = self.side_index["us"], self.side_index["cn"]
-        ledger.produce(us, p.initial_stock_us)
-        ledger.produce(cn, p.initial_stock_cn, "initial")
+        kw = p.initial_kw_per_h100e
+        ledger.produce(us, p.initial_stock_us, kw=kw)
+        ledger.produce(cn, p.initial_stock_cn, "initial", kw=kw)
         gdp = self.countries.gdp_usd_m.astype(float).copy()
         gdp[[us, cn]] = 0.0
         for index in np.flatnonzero(gdp):
-            ledger.produce(int(index), p.initial_stock_rest * gdp[index] / gdp.sum())
+            ledger.produce(int(index), p.initial_stock_rest * gdp[index] / gdp.sum(), kw=kw)
 
     def _create_agents(self) -> None:
         p = self.params
@@ -295,25 +301,25 @@ class ChipWarModel(mesa.Model):
         State(self, "china", "CHN")
         for iso in ALLY_ISOS:
             State(self, "allies", iso)
+        lead_share = {"us": p.frontier_lab_share, "cn": p.frontier_lab_share_cn}
         for side, label in (("us", "US"), ("cn", "Chinese")):
             for k in range(LAB_COUNT):
-                share = p.frontier_lab_share * p.lab_share_decay**k
+                share = lead_share[side] * p.lab_share_decay**k
                 Lab(self, f"{label} lab {k + 1}", side, share)
+        # Until the first month settles them (Buyer.step), governments that choose are hedged.
         self._buyers = [
-            Buyer(self, i, FIXED_STACK.get(iso, self._initial_official(i)))
+            Buyer(self, i, FIXED_STACK.get(iso, STACK_NONE))
             for i, iso in enumerate(self.countries.iso)
         ]
-        for hub in self.market.smuggling_hubs:
-            SmugglingNetwork(self, int(hub), p.network_capacity_usd)
-
-    def _initial_official(self, index: int) -> int:
-        """The 2024 official stack: US for the alliance, Chinese for the embargoed, else hedged."""
-        tier = int(self.countries.tier[index])
-        if tier <= 1:
-            return STACK_US
-        if tier == 3 and self.countries.cn_surveillance_supplier[index]:
-            return STACK_CN
-        return STACK_NONE
+        market = self.market
+        for hub in market.smuggling_hubs:
+            SmugglingNetwork(self, int(hub), p.network_capacity_chips)
+        for transit in market.transit_hubs:
+            if len(market.front_hubs):
+                front = int(market.front_hubs[0])
+                SmugglingNetwork(
+                    self, front, p.server_network_capacity_chips, "server", int(transit)
+                )
 
     def _build_adoption_field(self) -> AdoptionField:
         p, c = self.params, self.countries
@@ -368,24 +374,31 @@ class ChipWarModel(mesa.Model):
     # --- measurement
     def _measure(self) -> None:
         """Compute this month's model-level metrics once; reporters read them from here."""
-        ledger, c = self.ledger, self.countries
+        ledger, c, market = self.ledger, self.countries, self.market
         us, cn = self.side_index["us"], self.side_index["cn"]
-        offshore = self.market.offshore_available()
+        offshore = market.offshore_available()
         compute_us = float(ledger.held[us])
-        compute_cn = float(ledger.held[cn]) + offshore
+        compute_cn = float(ledger.held[cn]) * market.usable_share(self.months) + offshore
         previous = self.metrics
         counts = self.adoption.counts().astype(float)
         shares = self.adoption_shares
         networks = list(self.agents_by_type.get(SmugglingNetwork, []))
         official = np.array([b.official for b in self.buyers])
-        others = np.ones(len(c), dtype=bool)
-        others[cn] = False
+        # Foreign governments: China, Hong Kong and Macao are one side, not its clients.
+        others = ~np.isin(c.iso, BEIJING)
+        not_us = ~np.isin(c.iso, WASHINGTON)
         leader = self.leading_labs()["cn"]
+        draw_gw = market.bloc_draw_kw() / KW_PER_GW
+        blocs = market.power.index
+        licensed = float(ledger.legal_imports[cn])
         metrics: dict[str, Any] = {
             "date": self.date,
             "compute_us_h100e": compute_us,
             "compute_cn_h100e": compute_cn,
             "compute_gap": compute_us / compute_cn if compute_cn > 0 else float("inf"),
+            "compute_world_h100e": float(ledger.held.sum()),
+            "power_us_gw": float(draw_gw[blocs["us"]]),
+            "power_cn_gw": float(draw_gw[blocs["china"]]),
             "capability_us": self.race.capability["us"],
             "capability_cn": self.race.capability["cn"],
             "lead_months": self.race.lead_months(),
@@ -395,21 +408,25 @@ class ChipWarModel(mesa.Model):
             "offshore_h100e": offshore,
             "distill_gain": leader.distill_bonus,
             "networks_active": len(networks),
+            "networks_server": sum(n.route == "server" for n in networks),
             "largest_network_usd": max((n.capacity_usd for n in networks), default=0.0),
-            "us_output_h100e": self.market.us_output_month,
-            "cn_domestic_output_h100e": self.market.cn_domestic_month,
-            "cn_licensed_h100e": float(ledger.legal_imports[cn]),
-            "cn_acquired_h100e": self.market.cn_domestic_month
-            + float(ledger.legal_imports[cn])
-            + ledger.smuggled_month,
+            "grey_premium": market.premium,
+            "cn_unmet_h100e": market.unmet_h100e,
+            "us_output_h100e": market.us_output_month,
+            "cn_domestic_output_h100e": market.cn_domestic_month,
+            "licensed_h100e": licensed,
+            "licensed_h100e_cum": previous.get("licensed_h100e_cum", 0.0) + licensed,
+            "cn_acquired_h100e": market.cn_domestic_month + licensed + ledger.smuggled_month,
             "frontier_run_flop_us": self.race.frontier_run_flop["us"],
+            "largest_run_flop": max(self.race.frontier_run_flop.values()),
+            "largest_cluster_gw": self.race.site_gw["us"],
             "countries_cn_presence": int(((shares[:, STACK_CN] >= PRESENCE_SHARE) & others).sum()),
             "countries_cn_majority": int(
                 ((counts[:, STACK_CN] > counts[:, STACK_US]) & others).sum()
             ),
             "pop_cn_stack": int(c.population[(official == STACK_CN) & others].sum()),
             "countries_official_cn": int(((official == STACK_CN) & others).sum()),
-            "countries_official_us": int((official == STACK_US).sum() - 1),
+            "countries_official_us": int(((official == STACK_US) & not_us).sum()),
         }
         for r, region in enumerate(REGIONS):
             in_region = counts[c.region_index == r].sum(axis=0)

@@ -53,7 +53,9 @@ class Decision:
     ``term_items`` are the parts of ``lean_cn`` in the order the buyer added them (positive
     leans to China): the country-level terms of world/appeal.py, the pull of the country's own
     adopters, and the random draw; they sum to ``lean_cn`` exactly. Above ``band`` the government
-    goes Chinese, below ``-band`` American, in between it hedges. Stacks are world/stacks.py codes.
+    goes Chinese, below ``-band`` American, in between it hedges; but a move away from its current
+    stack must clear that edge by ``switch_cost`` (agents/buyer.py ``choose_stack``), so a lean a
+    little past the edge keeps the old stack. Stacks are world/stacks.py codes.
     """
 
     date: str
@@ -64,6 +66,7 @@ class Decision:
     lean_cn: float
     band: float
     term_items: tuple[tuple[str, float], ...]
+    switch_cost: float = 0.0
 
     @property
     def changed(self) -> bool:
@@ -138,7 +141,7 @@ class Observation:
     cn_inflow: Mapping[str, float]  # gross inflow to China this month, by source
     cn_retired: float  # China's holdings aged out this month
     cn_offshore: float  # offshore capacity China's labs could rent (after KYC)
-    hubs: Mapping[str, HubView]  # by ISO code, in the market's order
+    hubs: Mapping[str, HubView]  # by ISO code: the market's smuggling hubs, then transit hubs
     detection: float  # share of distillation traffic US labs catch
     leaders: Mapping[str, LabView]  # the most capable lab of each side
     official: np.ndarray  # each government's official stack (world/stacks.py codes)
@@ -163,7 +166,8 @@ def observe(model: ChipWarModel) -> Observation:
     ledger, market = model.ledger, model.market
     per_hub = model.networks_per_hub()
     hubs = {}
-    for index in (int(h) for h in market.smuggling_hubs):
+    # Tier-2 hubs where chips are bought, then transit points (Hong Kong) where servers move on.
+    for index in (int(h) for h in (*market.smuggling_hubs, *market.transit_hubs)):
         iso = str(model.countries.iso[index])
         hubs[iso] = HubView(
             iso=iso,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chipwar.world.alignment import BEIJING
 from chipwar.world.calendar import parse_month
 from chipwar.world.countries import REGIONS, load_countries
 from chipwar.world.validation import input_error_from, read_toml
@@ -122,13 +123,16 @@ def _between(series: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
 
 
 def _control_cn(countries: pd.DataFrame, date: str) -> int:
-    """Control-preferring Global South governments (China excluded) with the Chinese stack."""
+    """Control-preferring foreign Global South governments with the Chinese stack.
+
+    China, Hong Kong and Macao are not foreign governments (``BEIJING``) and are never counted.
+    """
     table = load_countries()
     regions = {REGIONS.index(r) for r in GLOBAL_SOUTH}
     chosen = {
         iso
         for iso, regime, region in zip(table.iso, table.regime, table.region_index, strict=True)
-        if regime in CONTROL_REGIMES and region in regions and iso != "CHN"
+        if regime in CONTROL_REGIMES and region in regions and iso not in BEIJING
     }
     month = countries[countries["date"] == date]
     if month.empty:

@@ -62,21 +62,26 @@ def fit_parameter_names() -> list[str]:
 
 # --- one run, measured (runs in worker processes) ---
 class Measurement(NamedTuple):
-    """One run to measure: a preset with parameter overrides (a task for the runner)."""
+    """One run to measure: a preset with parameter overrides (a task for the runner).
+
+    ``names``: the targets to measure (all of the preset's when None); a fit stops at
+    FIT_UNTIL, before some check targets' dates.
+    """
 
     preset: str
     seed: int
     params: dict[str, float]
     scale: int | None
     until: str | None
+    names: tuple[str, ...] | None = None
 
 
 def measure_run(task: Measurement) -> dict[str, float]:
-    """Run one preset with parameter overrides and measure every target read from it."""
+    """Run one preset with parameter overrides and measure the targets read from it."""
     from chipwar.runs.core.single_run import run_scenario
     from chipwar.world.scenario import load_scenario, with_overrides
 
-    preset, seed, params, scale, until = task
+    preset, seed, params, scale, until, names = task
 
     overrides: dict[str, float] = {f"params.{k}": v for k, v in params.items()}
     if scale is not None:
@@ -85,7 +90,7 @@ def measure_run(task: Measurement) -> dict[str, float]:
     result = run_scenario(scenario, seed, until)
     values = {}
     for target in load_targets():
-        if target.preset == preset:
+        if target.preset == preset and (names is None or target.name in names):
             values[target.name] = target.measure_on(result.series, result.countries)
     return values
 
@@ -117,8 +122,11 @@ def evaluate(
 ) -> Evaluation:
     """``targets`` measured on every seed's run of their presets, with ``params`` set."""
     presets = sorted({t.preset for t in targets})
+    names = tuple(t.name for t in targets)
     tasks = [
-        Measurement(preset, seed, params, scale, until) for preset in presets for seed in seeds
+        Measurement(preset, seed, params, scale, until, names)
+        for preset in presets
+        for seed in seeds
     ]
     values: dict[str, list[float]] = {t.name: [] for t in targets}
     for measured in run_all(measure_run, tasks, info):

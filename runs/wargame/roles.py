@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from chipwar.world.alignment import BEIJING, WASHINGTON
 from chipwar.world.countries import REGION_LABELS, REGIONS
 from chipwar.world.errors import InputError
 from chipwar.world.levers import describe_levers, hub_key, lever_keys, parse_lever_key
@@ -266,7 +267,9 @@ def build_roles(model: ChipWarModel) -> dict[str, Role]:
             ACTIONS.get(role, ()),
             all_hubs=hubs,
         )
-    outsiders = {"USA", "CHN", *ALLY_ISOS}
+    # Hong Kong and Macao follow Beijing and Puerto Rico Washington: no bloc speaks for them (their
+    # hub regime, like Hong Kong's, stays where the scenario puts it).
+    outsiders = {"USA", "CHN", *ALLY_ISOS, *BEIJING, *WASHINGTON}
     for r, region in enumerate(REGIONS):
         members = tuple(
             str(iso)

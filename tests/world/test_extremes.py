@@ -73,7 +73,8 @@ def test_unchecked_smuggling_never_ships_the_whole_us_stockpile_abroad():
     every chip it held (US compute 0 from 2026-04). Exports now come out of the month's output."""
     levers = dict.fromkeys(lever_keys(), 0.0) | {"china.smuggling_demand": 1.0}
     params = {
-        "us_production_2024": 100000.0,
+        "us_production_2024": 120000.0,
+        "network_entry_rate": 0.3,
         "detection_base": 0.0005,
         "detection_volume_exponent": 1.1,
         "network_growth": 0.1,

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from helpers import small_scenario
 
+from chipwar.agents.buyer import choose_stack
 from chipwar.world.model import ChipWarModel
 from chipwar.world.observation import Observation
 from chipwar.world.stacks import STACK_CN, STACK_NAMES, STACK_NONE, STACK_US
@@ -103,8 +104,10 @@ def test_decisions_are_what_the_buyers_did_and_their_terms_sum_to_the_lean():
             assert math.isclose(
                 sum(decision.terms[n] for n in names[:-2]), government[index], abs_tol=1e-12
             )
-            lean, band = decision.lean_cn, decision.band
-            wanted = STACK_CN if lean > band else STACK_US if lean < -band else STACK_NONE
+            # The buyer's own rule, applied to the recorded lean, band and switching cost.
+            wanted = choose_stack(
+                decision.lean_cn, decision.before, decision.band, decision.switch_cost
+            )
             assert decision.after == wanted
             assert decision.largest(2)[0][1] == max(decision.terms.values(), key=abs)
         seen += len(obs.decisions)
@@ -123,7 +126,8 @@ def test_leaders_and_hubs_match_the_metrics_and_the_market(stepped):
     assert obs.leaders["cn"].distill_bonus == obs.metrics["distill_gain"]
     assert obs.leaders["us"].capability == obs.metrics["capability_us"]
     assert obs.leaders["cn"].capability <= obs.metrics["capability_cn"]
-    assert list(obs.hubs) == [str(model.countries.iso[h]) for h in model.market.smuggling_hubs]
+    places = [*model.market.smuggling_hubs, *model.market.transit_hubs]
+    assert list(obs.hubs) == [str(model.countries.iso[h]) for h in places]
     assert sum(h.networks for h in obs.hubs.values()) == obs.metrics["networks_active"]
     assert obs.detection == model.race.detection
     assert set(STACK_NAMES) == {STACK_NONE, STACK_US, STACK_CN}
