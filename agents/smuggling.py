@@ -98,28 +98,26 @@ class SmugglingNetwork(mesa.Agent):
         two are evaluated (the same choice as evaluating the whole grid, at a fraction of the
         cost: this runs for every network every month).
         """
-        market, p = self.model.market, self.model.params
+        model = self.model
+        market, p = model.market, model.params
         premium = market.premium
         if premium <= 0.0:
             return 0.0
-        step = self.capacity_h100e / len(VOLUME_GRID)
-        unit = float(self.bust_probability(1.0))  # P(1) ~ hazard of holding 1 H100e
-        if unit <= 0.0:
-            candidates = [len(VOLUME_GRID)]
+        top = len(VOLUME_GRID)
+        step = self.capacity_h100e / top
+        scale = market.hazard_scale(self.hub, model.levers.us.enforcement, self.transit)
+        exponent, penalty = p.detection_volume_exponent, p.bust_penalty_multiple
+        if scale <= 0.0:
+            candidates = [top]
         else:
-            scale = -math.log1p(-unit)  # hazard of 1 H100e: hazard(x) = scale * x**exponent
-            exponent = p.detection_volume_exponent
-            peak = (optimal_hazard(premium, p.bust_penalty_multiple, exponent) / scale) ** (
-                1.0 / exponent
-            )
+            peak = (optimal_hazard(premium, penalty, exponent) / scale) ** (1.0 / exponent)
             k = (peak - self.cargo) / step
-            top = len(VOLUME_GRID)
             candidates = sorted({min(max(math.floor(k), 1), top), min(max(math.ceil(k), 1), top)})
         best_k, best_profit = 0, 0.0
         for k in candidates:
             held = self.cargo + k * step
-            risk = float(self.bust_probability(held))
-            profit = held * ((1.0 - risk) * premium - risk * (1.0 + p.bust_penalty_multiple))
+            risk = -math.expm1(-scale * held**exponent)
+            profit = held * ((1.0 - risk) * premium - risk * (1.0 + penalty))
             if profit > best_profit:
                 best_k, best_profit = k, profit
         return best_k * step if best_profit > 0.0 else 0.0

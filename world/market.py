@@ -313,6 +313,14 @@ class ChipMarket:
         conspicuousness act at the hub where the chips are declared; hub enforcement acts where
         they move on: the hub itself, or the ``transit`` point of a server-level network.
         """
+        scale = self.hazard_scale(hub, us_enforcement, transit)
+        exponent = self._detection[6]
+        if isinstance(volume, float | int):  # one draw a network-month: skip numpy's overhead
+            return scale * float(volume) ** exponent
+        return scale * np.power(np.asarray(volume, dtype=float), exponent)
+
+    def hazard_scale(self, hub: int, us_enforcement: float, transit: int | None = None) -> float:
+        """``a`` in ``hazard(v) = a * v**detection_volume_exponent`` (v in H100e) this month."""
         base, enforcement_gain, hub_gain, licence_gain, cover_gain, ref, exponent = self._detection
         policed = hub if transit is None else transit
         reference = ref * self.chip_h100e
@@ -324,9 +332,7 @@ class ChipMarket:
             * (1.0 + licence_gain * float(self.licensing[hub]))
             * (1.0 + cover_gain * grey)
         )
-        if isinstance(volume, float | int):  # one draw a network-month: skip numpy's overhead
-            return pressure * (float(volume) / reference) ** exponent
-        return pressure * np.power(np.asarray(volume, dtype=float) / reference, exponent)
+        return pressure / reference**exponent
 
     def grey_ratio(self, hub: int) -> float:
         """Pass-through imports at a hub this month over its legitimate imports (a red flag).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import random
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from chipwar.agents.buyer import FIXED_STACK, Buyer
 from chipwar.agents.lab import Lab
+from chipwar.agents.players import make_players
 from chipwar.agents.smuggling import SmugglingNetwork, enter_networks
 from chipwar.agents.state import State
 from chipwar.world.adoption import AdoptionConfig, AdoptionField
@@ -20,6 +22,7 @@ from chipwar.world.appeal import StackAppeal
 from chipwar.world.calendar import format_month, parse_month
 from chipwar.world.capability import CapabilityRace
 from chipwar.world.countries import REGIONS, CountryTable, load_countries
+from chipwar.world.doctrines import Personality, resolve_player
 from chipwar.world.errors import InputError
 from chipwar.world.ledger import ComputeLedger
 from chipwar.world.levers import parse_lever_key
@@ -34,6 +37,7 @@ from chipwar.world.reporters import (
     buyer_reporters,
     model_reporters,
 )
+from chipwar.world.roles import ALL_ROLE_IDS
 from chipwar.world.scenario import Scenario, load_scenario, with_overrides
 from chipwar.world.stacks import STACK_CN, STACK_NONE, STACK_US
 
@@ -80,6 +84,7 @@ class ChipWarModel(mesa.Model):
             "step",
             "run_model",
             "schedule_change",
+            "seat_players",
             "clone",
             "reseed",
         }
@@ -125,10 +130,15 @@ class ChipWarModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters=model_reporters(), agenttype_reporters={Buyer: buyer_reporters()}
         )
+        # Roles played by a doctrine (agents/players.py); their views are seeded by the run's
+        # seed (Mesa's: the integer given, else one it drew), like a wargame session's briefs.
+        self.player_seed = int(self._seed)
+        self.players = make_players(self, self.spec, self.player_seed)
 
     # --- one month
     def step(self) -> None:
-        """Policy, trade, diversion, labs, governments, adopters, then the books are closed."""
+        """Players, policy, trade, diversion, labs, governments, adopters, then the books are
+        closed."""
         self._begin_month()
         self.agents_by_type[State].do("step")
         self.market.produce_and_export(self.months)
@@ -139,6 +149,8 @@ class ChipWarModel(mesa.Model):
         self._choose_official_stacks()
         self._update_adoption()
         self._close_month()
+        if self.players is not None:
+            self.players.record(self)
 
     @property
     def date(self) -> str:
@@ -149,6 +161,8 @@ class ChipWarModel(mesa.Model):
         self.month_decisions = []
         self.ledger.begin_month(self.market.power.kw_per_h100e(self.months))
         self.race.begin_month()
+        if self.players is not None:
+            self.players.play(self)  # a turn's moves join this month's scheduled changes
         for change in self.schedule.due(self.start_month + self.months):
             self._apply_settings(change.settings, change.label)
             self.record_event(
@@ -234,11 +248,51 @@ class ChipWarModel(mesa.Model):
 
     # --- actions available to the outside (wargame moves, the dashboard, tests)
     def schedule_change(
-        self, settings: dict[str, float], label: str, months_ahead: int = 0
+        self, settings: dict[str, float], label: str, months_ahead: int = 0, origin: str = "move"
     ) -> None:
-        """Queue lever changes for a coming month (0 = the next month simulated)."""
+        """Queue lever changes for a coming month (0 = the next month simulated); ``origin`` is
+        what the policy event says made them (a wargame ``move``, a ``player``)."""
         month = self.start_month + self.months + months_ahead
-        self.schedule.add(ScheduledChange(month, settings, label, "move"))
+        self.schedule.add(ScheduledChange(month, settings, label, origin))
+
+    def seat_players(
+        self,
+        players: Mapping[str, str | Personality],
+        history: Sequence[Observation],
+        turn_months: int,
+        first_turn: int = 1,
+        table: Sequence[str] | None = None,
+        intel: Mapping[str, float] | None = None,
+    ) -> None:
+        """From the coming month on, ``players`` (role -> personality) play their roles inside
+        the model, a turn every ``turn_months`` months, the first (numbered ``first_turn``) now.
+
+        For a copy of a live wargame model whose bots should keep reacting (the outlook):
+        ``history`` is the monthly snapshots so far (a session's records), ``table`` the roles
+        at the table, ``intel`` their intelligence efforts; the views are seeded by the run's
+        seed, as the session's briefs are, until ``reseed`` changes it. Replaces any players.
+        """
+        from chipwar.agents.players import PlayerTable
+
+        for role in players:
+            if role not in ALL_ROLE_IDS:
+                raise InputError("seat_players", "role", role, "one of " + ", ".join(ALL_ROLE_IDS))
+        doctrines = self.spec.doctrines
+        chosen = {role: resolve_player(value, doctrines) for role, value in players.items()}
+        if self.players is not None:
+            for player in self.players.players:
+                player.remove()
+        self.players = PlayerTable(
+            self,
+            self.player_seed,
+            chosen,
+            turn_months,
+            self.start_month + self.months,
+            first_turn,
+            history,
+            table,
+            intel,
+        )
 
     def clone(self) -> ChipWarModel:
         """A deep in-memory copy (never written to disk); parameters are immutable and shared."""
@@ -252,8 +306,11 @@ class ChipWarModel(mesa.Model):
         """
         generator = type(self.rng.bit_generator)(seed_sequence)
         self.rng.bit_generator.state = generator.state
-        stdlib_seed = int(seed_sequence.generate_state(1, np.uint64)[0])
+        stdlib_seed, player_seed = (int(x) for x in seed_sequence.generate_state(2, np.uint64))
         self.random.setstate(random.Random(stdlib_seed).getstate())
+        self.player_seed = player_seed >> 1  # the players' estimation errors change too
+        if self.players is not None:
+            self.players.seed = self.player_seed
 
     # --- for agents
     def record_event(self, kind: str, text: str, **details: Any) -> None:

@@ -135,7 +135,35 @@ def _scenarios(args: argparse.Namespace) -> int:
         print("\nLevers (key, default, meaning); set with --set KEY=VALUE, each in [0, 1]:")
         for key, default, meaning in describe_levers():
             print(f"  {key:<28} {default:<5g} {meaning}")
+        print(players_help())
     return 0
+
+
+def players_help() -> str:
+    """The doctrines a scenario's [players] table (or --set doctrine.ROLE=NAME) can give."""
+    from chipwar.world.doctrines import PERSONALITIES, RANGES
+    from chipwar.world.roles import ALL_ROLE_IDS
+
+    lines = [
+        "\nPlayers: a scenario's [players] table gives a role a doctrine that reacts to what the",
+        "role observes (its fog-of-war view), every player_turn_months months (default 6) from",
+        "the branch date; other roles keep the levers above. Also --set doctrine.ROLE=NAME, and",
+        "doctrine.ROLE as a sweep factor (NAME none: the role keeps its levers).",
+        "  roles: " + ", ".join(ALL_ROLE_IDS),
+        "  personalities (step, lead_target, intel, boldness, stance):",
+    ]
+    for name, p in PERSONALITIES.items():
+        lines.append(
+            f"    {name:<11} {p.step:<5g} {p.lead_target:<5g} {p.intel:<5g} {p.boldness:<5g} "
+            f"{p.stance:+d}"
+        )
+    lines.append(
+        "  a doctrine as data: [doctrines.NAME] (or an inline table in [players]) with like = "
+        "a personality and any of:"
+    )
+    for key, (_low, _high, what) in RANGES.items():
+        lines.append(f"    {key:<11} {what}")
+    return "\n".join(lines)
 
 
 # --- chipwar run
@@ -199,6 +227,7 @@ def _run(args: argparse.Namespace) -> int:
         levers_wait_warning,
         load_scenario,
         parse_assignment,
+        player_line,
         with_overrides,
     )
 
@@ -210,7 +239,8 @@ def _run(args: argparse.Namespace) -> int:
         scenario = with_overrides(scenario, assignments)
     until_check(args.until, scenario)
     if args.until is not None:
-        levers = [*assignments, *scenario.changed_levers()]
+        players = [f"doctrine.{role}" for role in scenario.players]
+        levers = [*assignments, *scenario.changed_levers(), *players]
         label = f"scenario {scenario.name}"
         warning = levers_wait_warning(scenario, args.until, levers, "--until", label)
         if warning:
@@ -229,6 +259,8 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = run_scenario(scenario, args.seed, args.until, progress=sys.stderr.isatty())
     run_folder.write(result, args.out)
+    if scenario.players:
+        print("players: " + player_line(scenario))
     print(summary_table({scenario.name: result.series}))
     print(f"\nwrote {args.out}/ in {time.perf_counter() - started:.1f} s")
     return 0

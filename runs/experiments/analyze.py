@@ -27,6 +27,7 @@ from chipwar.runs.experiments.spec import (
     SCENARIO_FACTOR,
     Experiment,
     experiment_from_dict,
+    is_categorical,
     metric_column,
     sobol_problem,
 )
@@ -441,7 +442,7 @@ def analyze_sweep(
         if metric not in recorded:
             raise InputError("--metric", "metric", metric, "one recorded: " + ", ".join(recorded))
     conditions = [parse_condition(text, recorded, dates) for text in prim or ()]
-    numeric = [f for f in sweep.factors if f != SCENARIO_FACTOR]
+    numeric = [f for f in sweep.factors if not is_categorical(f)]
     if heatmap is not None:
         for name in heatmap:
             if name not in sweep.factors:

@@ -1,7 +1,9 @@
 """Experiment specs: what to run, as data (EMA Workbench style), separate from how it is run.
 
 A spec names a base scenario, the factors to vary (levers such as ``us.enforcement``, model
-parameters as ``params.NAME``, or whole base scenarios as ``scenario``), a design that turns the
+parameters as ``params.NAME``, whole base scenarios as ``scenario``, or the doctrine a role is
+played with as ``doctrine.ROLE``: a categorical factor whose values are personality names, or
+``none`` for the scenario's exogenous levers), a design that turns the
 factors into design points (``grid``, ``lhs``, ``sobol`` or an explicit ``table``), replications
 (seeds per point from one master seed via ``numpy.random.SeedSequence.spawn``), the horizon and the
 outputs to keep. :func:`plan_experiment` resolves a spec into the exact list of runs; the same spec
@@ -34,11 +36,14 @@ from chipwar.world.errors import InputError
 from chipwar.world.levers import lever_keys
 from chipwar.world.parameters import parameter_table
 from chipwar.world.reporters import HEADLINE_METRICS, MODEL_COLUMNS
+from chipwar.world.roles import ALL_ROLE_IDS
 from chipwar.world.scenario import (
     DATA_START,
+    DOCTRINE_PREFIX,
     MAX_SCALE,
     MIN_SCALE,
     Scenario,
+    check_doctrine_choice,
     levers_wait_warning,
     load_scenario,
     preset_names,
@@ -98,7 +103,7 @@ class Experiment(_Strict):
     # None or "seeds": replications differ by seed only; "ensemble": each draws a member.
     uncertainty: Literal["seeds", "ensemble"] | None = None
     ensemble_file: StrictStr | None = Field(default=None, min_length=1, max_length=500)
-    set: dict[str, Number] = Field(default_factory=dict)
+    set: dict[str, Number | StrictStr] = Field(default_factory=dict)
     factors: dict[str, Factor] = Field(default_factory=dict, max_length=64)
     design: Design = Field(default_factory=Design)
     outputs: Outputs = Field(default_factory=Outputs)
@@ -113,14 +118,26 @@ class Bounds:
 
     low: float
     high: float
-    kind: Literal["number", "integer", "scenario"]
+    kind: Literal["number", "integer", "scenario", "doctrine"]
     what: str
+
+
+def is_categorical(key: str) -> bool:
+    """Factors whose values are names (a base scenario, a doctrine), not numbers."""
+    return key == SCENARIO_FACTOR or key.startswith(DOCTRINE_PREFIX)
 
 
 def factor_bounds(key: str) -> Bounds | None:
     """Allowed values of a factor or ``set`` key, or None if the key is unknown."""
     if key == SCENARIO_FACTOR:
         return Bounds(0, 0, "scenario", "preset names or scenario file paths")
+    if key.startswith(DOCTRINE_PREFIX) and key.removeprefix(DOCTRINE_PREFIX) in ALL_ROLE_IDS:
+        return Bounds(
+            0,
+            0,
+            "doctrine",
+            "personality names (hawk, pragmatist, dove, a doctrine of the scenario) or none",
+        )
     if key == "scale":
         return Bounds(
             MIN_SCALE, MAX_SCALE, "integer", f"whole numbers in [{MIN_SCALE}, {MAX_SCALE}]"
@@ -135,7 +152,10 @@ def factor_bounds(key: str) -> Bounds | None:
 
 
 def _known_keys() -> str:
-    return f"{SCENARIO_FACTOR}, scale, a lever ({', '.join(lever_keys())}) or params.NAME"
+    return (
+        f"{SCENARIO_FACTOR}, scale, a lever ({', '.join(lever_keys())}), params.NAME or "
+        f"{DOCTRINE_PREFIX}ROLE (ROLE one of {', '.join(ALL_ROLE_IDS)})"
+    )
 
 
 def _pydantic_error(err: ValidationError, source: str) -> InputError:
@@ -163,7 +183,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def _check_value(key: str, value: float | str, bounds: Bounds, source: str, field: str) -> None:
-    if bounds.kind == "scenario":
+    if bounds.kind in ("scenario", "doctrine"):
         if not isinstance(value, str):
             raise InputError(source, field, value, bounds.what)
         return
@@ -180,7 +200,9 @@ def check_experiment(spec: Experiment, source: str) -> None:
     for key, value in spec.set.items():
         bounds = factor_bounds(key)
         if bounds is None or bounds.kind == "scenario":
-            raise InputError(source, f"set.{key}", key, "a lever or params.NAME (or scale)")
+            raise InputError(
+                source, f"set.{key}", key, "a lever, params.NAME, doctrine.ROLE (or scale)"
+            )
         _check_value(key, value, bounds, source, f"set.{key}")
         if key in spec.factors:
             raise InputError(source, f"set.{key}", value, "a key that is not also a factor")
@@ -349,7 +371,7 @@ def design_points(spec: Experiment) -> pd.DataFrame:
         rows = [tuple(map(float, r)) for r in matrix]
     frame = pd.DataFrame(rows, columns=names)
     for name in names:
-        if name == SCENARIO_FACTOR:
+        if is_categorical(name):
             frame[name] = frame[name].astype(str)
         elif name == "scale":
             frame[name] = frame[name].astype("int64")
@@ -439,7 +461,8 @@ def plan_experiment(spec: Experiment, source: str, base_dir: Path | None = None)
     scenarios = {
         label: _resolve_scenario(label, base_dir, source, field) for label in dict.fromkeys(labels)
     }
-    fixed: dict[str, float] = dict(spec.set)
+    _check_doctrines(spec, scenarios, source)
+    fixed: dict[str, float | str] = dict(spec.set)
     if spec.scale is not None:
         fixed.setdefault("scale", spec.scale)
     if fixed:
@@ -528,6 +551,26 @@ def member_assignments(plan: Plan, member: int) -> dict[str, float]:
     return {f"params.{k}": v for k, v in values.items() if f"params.{k}" not in fixed}
 
 
+def _check_doctrines(spec: Experiment, scenarios: dict[str, Scenario], source: str) -> None:
+    """Doctrine factors and settings name personalities every base scenario knows."""
+    named: list[tuple[str, str, object]] = [(f"set.{k}", k, v) for k, v in spec.set.items()]
+    if spec.design.kind == "table":
+        for i, point in enumerate(spec.design.points or ()):
+            named += [(f"design.points.{i}.{k}", k, v) for k, v in point.items()]
+    else:
+        for key, factor in spec.factors.items():
+            named += [
+                (f"factors.{key}.values.{i}", key, v) for i, v in enumerate(factor.values or ())
+            ]
+    for field, key, value in named:
+        if key.startswith(DOCTRINE_PREFIX):
+            for scenario in scenarios.values():
+                try:
+                    check_doctrine_choice(scenario, key, value, source)
+                except InputError as err:
+                    raise InputError(source, field, value, err.allowed) from None
+
+
 def _warnings(spec: Experiment, scenarios: dict[str, Scenario], horizon: str) -> tuple[str, ...]:
     """Mistakes that are legal but probably not meant: levers varied where they cannot act."""
     keys = [*factor_names(spec), *spec.set]
@@ -538,13 +581,15 @@ def _warnings(spec: Experiment, scenarios: dict[str, Scenario], horizon: str) ->
     return tuple(warning for warning in found if warning)
 
 
-def point_assignments(plan: Plan, point: int) -> tuple[str, dict[str, float]]:
+def point_assignments(plan: Plan, point: int) -> tuple[str, dict[str, float | str]]:
     """The base scenario label and the overrides of one design point."""
     row = plan.design.iloc[point]
     label = (
         str(row[SCENARIO_FACTOR]) if SCENARIO_FACTOR in row.index else next(iter(plan.scenarios))
     )
-    values = {
-        name: float(row[name]) for name in plan.factors if name != SCENARIO_FACTOR
-    }  # levers, params.NAME and scale, applied with with_overrides
+    values: dict[str, float | str] = {  # levers, params.NAME, scale and doctrine.ROLE
+        name: str(row[name]) if is_categorical(name) else float(row[name])
+        for name in plan.factors
+        if name != SCENARIO_FACTOR
+    }
     return label, values

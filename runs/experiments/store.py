@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chipwar.runs.core.atomic import write_bytes_atomic
-from chipwar.runs.experiments.spec import SCENARIO_FACTOR, Plan
+from chipwar.runs.experiments.spec import Plan, is_categorical
 from chipwar.world.errors import InputError, OutputError
 
 LAYOUT = 1
@@ -73,7 +73,9 @@ def runs_schema(plan: Plan) -> pa.Schema:
     if plan.ensemble is not None:
         fields.append(pa.field("member", pa.int64()))
     for name in plan.factors:
-        kind = {SCENARIO_FACTOR: pa.string(), "scale": pa.int64()}.get(name, pa.float64())
+        kind = (
+            pa.string() if is_categorical(name) else pa.int64() if name == "scale" else pa.float64()
+        )
         fields.append(pa.field(name, kind))
     fields += [pa.field(c, pa.float64()) for c in plan.metric_columns()]
     fields += [pa.field("status", pa.string()), pa.field("error", pa.string())]

@@ -25,8 +25,8 @@ from chipwar.runs.core.executors import ExecutorInfo, Progress, run_many
 from chipwar.runs.core.single_run import run_scenario
 from chipwar.runs.experiments import store
 from chipwar.runs.experiments.spec import (
-    SCENARIO_FACTOR,
     Plan,
+    is_categorical,
     member_assignments,
     metric_column,
     point_assignments,
@@ -46,7 +46,7 @@ class RunTask:
     replication: int
     seed: int
     label: str  # base scenario
-    assignments: dict[str, float]  # the member's parameters, then the point's factors
+    assignments: dict[str, float | str]  # the member's parameters, then the point's factors
     factors: dict[str, Any]  # for the runs table, as in the design
     member: int | None = None  # the ensemble member drawn (uncertainty = "ensemble")
 
@@ -137,7 +137,7 @@ def _tasks(plan: Plan, run_ids: list[int]) -> list[RunTask]:
         factors = {}
         for name in plan.factors:
             value = plan.design.at[point, name]
-            factors[name] = str(value) if name == SCENARIO_FACTOR else value.item()
+            factors[name] = str(value) if is_categorical(name) else value.item()
         by_point[point] = (label, assignments, factors)
     runs = plan.runs.set_index("run_id")
     tasks = []

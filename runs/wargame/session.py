@@ -47,6 +47,8 @@ from chipwar.runs.wargame.roles import (
 )
 from chipwar.world.calendar import format_month, parse_month
 from chipwar.world.countries import REGIONS
+from chipwar.world.doctrines import DEFAULT_TURN_MONTHS
+from chipwar.world.doctrines import PERSONALITIES as DOCTRINE_PERSONALITIES
 from chipwar.world.errors import InputError
 from chipwar.world.levers import lever_keys
 from chipwar.world.model import ChipWarModel
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
 FORMAT = "chipwar-wargame-session"
 SCHEMA_VERSION = 1
 MAX_SESSION_BYTES = 50_000_000
-PERSONALITIES = ("hawk", "pragmatist", "dove")
+PERSONALITIES = tuple(DOCTRINE_PERSONALITIES)  # a seat's bot plays a built-in personality
 Personality = Literal["hawk", "pragmatist", "dove"]
 MAX_TURN_MONTHS = 24
 
@@ -150,6 +152,8 @@ class SessionRecord(_Strict):
         for role, move in self.pending.items():
             if role not in self.roles or move.role != role:
                 raise ValueError(f"pending move of {role!r} does not belong to a session role")
+        if self.scenario.players:
+            raise ValueError("the scenario has players: a session seats them as bots instead")
         return self
 
     def body(self) -> dict[str, Any]:
@@ -374,6 +378,7 @@ class Session:
         spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         if scale is not None:
             spec = with_overrides(spec, {"scale": scale}, source="--scale")
+        spec, personalities = _players_as_bots(spec, humans, personalities or {})
         spec = spec.model_copy(update={"params": dict(spec.parameters())})
         if (
             isinstance(turn_months, bool)
@@ -965,6 +970,35 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.floating | float):
         return float(value).hex()
     return value
+
+
+def _players_as_bots(
+    spec: Scenario, humans: Sequence[str], personalities: Mapping[str, str]
+) -> tuple[Scenario, dict[str, str]]:
+    """A scenario's players sit at the table as bots with their personality (a role named by
+    ``--human`` or ``--doctrine`` is seated as asked): the session plays them, turn by turn, with
+    the same doctrine, so the model itself has no players. A doctrine described as data has no
+    seat of its own (seats take hawk, pragmatist or dove): refused with one line."""
+    if not spec.players:
+        return spec, dict(personalities)
+    seated = dict(personalities)
+    for role, value in spec.players.items():
+        if role in humans or role in personalities:
+            continue
+        if not isinstance(value, str) or value not in PERSONALITIES:
+            shown = value if isinstance(value, str) else "an inline doctrine"
+            raise InputError(
+                f"scenario {spec.name}",
+                f"players.{role}",
+                shown,
+                "a personality a wargame bot can play (" + ", ".join(PERSONALITIES) + "), or "
+                f"seat the role with --human {role} or --doctrine {role}=NAME",
+            )
+        seated[role] = value
+    bare = spec.model_copy(
+        update={"players": {}, "doctrines": {}, "player_turn_months": DEFAULT_TURN_MONTHS}
+    )
+    return bare, seated
 
 
 def _session_start(spec: Scenario, start: str | None, source: str) -> int:

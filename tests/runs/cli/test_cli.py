@@ -120,6 +120,25 @@ def test_scenarios_lists_presets_and_levers(capsys):
     out = capsys.readouterr().out
     for name in ("current-policy", "loopholes-closed", "porous", "us.enforcement", "allies"):
         assert name in out
+    for name in ("[players]", "hawk", "pragmatist", "dove", "bloc-southeast_asia", "boldness"):
+        assert name in out
+
+
+def test_run_takes_players_from_set_and_from_the_scenario_file(tmp_path, capsys):
+    scenario = tmp_path / "players.toml"
+    scenario.write_text(
+        'name = "players"\nhistory = false\nscale = 1000\nplayer_turn_months = 3\n'
+        '[players]\nus = "hawk"\n'
+    )
+    out = tmp_path / "run"
+    argv = ["run", "--scenario", str(scenario), "--until", "2024-09", "--out", str(out)]
+    assert main([*argv, "--set", "doctrine.china=dove"]) == 0
+    assert "players: us=hawk, china=dove" in capsys.readouterr().out
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    moved = {(e["role"], e["doctrine"]) for e in events if e["kind"] == "player"}
+    assert moved == {("us", "hawk"), ("china", "dove")}
+    written = (out / "scenario.toml").read_text()
+    assert 'us = "hawk"' in written and 'china = "dove"' in written
 
 
 @pytest.mark.slow

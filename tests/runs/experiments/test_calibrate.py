@@ -118,10 +118,11 @@ def test_report_has_a_row_and_a_chart_per_target(tmp_path):
 def test_evaluate_gives_the_same_values_on_a_process_pool():
     targets = [t for t in load_targets() if t.use == "fit"]
     params = {"detection_base": 0.01}
-    alone = evaluate(params, [0], serial(), targets, scale=1000, until=calibrate.FIT_UNTIL)
+    seeds = [0, 1]  # at least two tasks, so both workers get one
+    alone = evaluate(params, seeds, serial(), targets, scale=1000, until=calibrate.FIT_UNTIL)
     with open_executor(workers=2) as info:
-        pooled = evaluate(params, [0], info, targets, scale=1000, until=calibrate.FIT_UNTIL)
-    assert len({t.preset for t in targets}) > 1  # tasks for both workers
+        pooled = evaluate(params, seeds, info, targets, scale=1000, until=calibrate.FIT_UNTIL)
+    assert len({t.preset for t in targets}) * len(seeds) > 1
     assert pooled == alone and alone.values.keys() == {t.name for t in targets}
 
 

@@ -97,6 +97,19 @@ def test_table_design_takes_points_as_given():
     assert label == "loopholes-closed" and values == {"us.kyc": 0.9}
 
 
+def test_a_doctrine_factor_is_categorical_and_becomes_the_role_s_player():
+    data = spec(
+        factors={"doctrine.china": {"values": ["hawk", "dove", "none"]}},
+        set={"doctrine.us": "pragmatist"},
+        design={"kind": "grid"},
+    )
+    plan = plan_experiment(experiment_from_dict(data, "t"), "t")
+    assert list(plan.design["doctrine.china"]) == ["hawk", "dove", "none"]
+    assert plan.scenarios["porous"].players == {"us": "pragmatist"}
+    label, values = point_assignments(plan, 1)
+    assert label == "porous" and values == {"doctrine.china": "dove"}
+
+
 def test_seeds_are_spawned_common_or_independent():
     common = plan_experiment(experiment_from_dict(spec(replications=3), "t"), "t")
     runs = common.runs
@@ -182,6 +195,26 @@ def test_example_specs_are_valid(name):
         ({"set": {"us.kyc": 3.0}}, "set.us.kyc", "[0, 1]"),
         ({"set": {"us.enforcement": 0.3}}, "set.us.enforcement", "not also a factor"),
         ({"colour": "red"}, "colour", "unknown key"),
+        (
+            {
+                "factors": {"doctrine.china": {"values": ["hawk", "owl"]}},
+                "design": {"kind": "grid"},
+            },
+            "factors.doctrine.china.values.1",
+            "hawk, pragmatist, dove",
+        ),
+        (
+            {"factors": {"doctrine.china": {"values": [0.5]}}, "design": {"kind": "grid"}},
+            "factors.doctrine.china.values.0",
+            "personality names",
+        ),
+        (
+            {"factors": {"doctrine.china": {"range": [0, 1]}}},
+            "factors.doctrine.china.range",
+            "names",
+        ),
+        ({"factors": {"doctrine.mars": {"values": ["hawk"]}}}, "factors.doctrine.mars", "ROLE"),
+        ({"set": {"doctrine.us": "owl"}}, "set.doctrine.us", "none"),
         ({"replications": 10_000, "design": {"kind": "lhs", "samples": 1000}}, "replications", ""),
     ],
 )
@@ -222,6 +255,8 @@ KEYS = st.sampled_from(
         "scale",
         "bogus",
         "china.open_weights",
+        "doctrine.china",
+        "doctrine.mars",
     ]
 )
 FACTOR = st.dictionaries(

@@ -11,7 +11,15 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from reliability import kill_tree, start_paused, tally
-from sweep_helpers import HORIZON, MONTHS, horizon, store_files, tiny_plan, write_spec
+from sweep_helpers import (
+    HORIZON,
+    MONTHS,
+    SCENARIO,
+    horizon,
+    store_files,
+    tiny_plan,
+    write_spec,
+)
 
 from chipwar.runs.cli.main import main
 from chipwar.runs.core.executors import ExecutorInfo, SerialExecutor, chunk_size, open_executor
@@ -162,6 +170,38 @@ def test_serial_pool_and_dask_give_the_same_bytes(finished, tmp_path):
         assert report.ran == 8 and report.unfinished == 0, name
         assert store_files(tmp_path / name / "out") == store_files(finished), name
         tally(f"determinism: sweep serial vs {name}", "same bytes")
+
+
+def _doctrine_plan(folder: Path):
+    """The tiny world with players every month: doctrine.china x doctrine.us, one seed each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tiny-players.toml").write_text(SCENARIO + "player_turn_months = 1\n")
+    return tiny_plan(
+        folder,
+        scenario="tiny-players.toml",
+        replications=1,
+        factors={
+            "doctrine.china": {"values": ["hawk", "dove", "none"]},
+            "doctrine.us": {"values": ["hawk", "none"]},
+        },
+    )
+
+
+@pytest.mark.slow
+def test_a_doctrine_sweep_gives_the_same_bytes_serial_on_the_pool_and_on_dask(tmp_path):
+    serial = tmp_path / "serial" / "out"
+    assert run_sweep(_doctrine_plan(tmp_path / "serial"), serial, SERIAL, progress=False).ran == 6
+    runs = pd.read_parquet(serial / "runs.parquet")
+    assert list(runs["doctrine.china"]) == ["hawk", "hawk", "dove", "dove", "none", "none"]
+    gap = metric_column("compute_gap", HORIZON)
+    assert runs[gap].nunique() > 1  # the doctrines changed outcomes
+    for name, options in [("pool", {"workers": 2}), ("dask", {"workers": 2, "dask": "local"})]:
+        with open_executor(**options) as info:
+            plan = _doctrine_plan(tmp_path / name)
+            report = run_sweep(plan, tmp_path / name / "out", info, progress=False)
+        assert report.ran == 6 and report.failed == 0, name
+        assert store_files(tmp_path / name / "out") == store_files(serial), name
+        tally(f"determinism: doctrine sweep serial vs {name}", "same bytes")
 
 
 @pytest.mark.slow
