@@ -25,17 +25,19 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from chipwar.runs.core.executors import ExecutorInfo, Progress, run_all
 from chipwar.runs.core.run_folder import BAND_QUANTILES, metric_column, plain, summary_dates
-from chipwar.runs.core.single_run import RunResult, run_scenario
 from chipwar.world.ensemble import Ensemble, Member, apply_member, member_seed, weighted_quantiles
 from chipwar.world.reporters import HEADLINE_METRICS
-from chipwar.world.scenario import Scenario
+from chipwar.world.scenario import DATA_START, Scenario
+
+if TYPE_CHECKING:  # the model is imported where members run (a pool's workers), not here
+    from chipwar.runs.core.single_run import RunResult
 
 ALL = "all"  # --ensemble all: every member once, with its weight
 #: What picks the representative member: the metric, and whether it is compared in logs.
@@ -90,8 +92,20 @@ def member_tasks(ensemble: Ensemble, count: int | str, seed: int) -> tuple[list[
 
 def run_member(job: EnsembleJob, task: MemberTask) -> RunResult:
     """Worker side: the scenario with the member's parameters, run with the member's seed."""
+    from chipwar.runs.core.single_run import run_scenario
+
     scenario = apply_member(job.scenario, task.member, keep=job.keep)
     return run_scenario(scenario, task.seed, job.until)
+
+
+def warm_worker() -> None:
+    """A pool worker's start (``open_executor(warm=...)``): import the model and load its numba
+    kernels with one month of the smallest field, before the first member arrives."""
+    from chipwar.world.model import ChipWarModel
+    from chipwar.world.scenario import MIN_SCALE
+
+    tiny = Scenario(history=False, scale=MIN_SCALE, branch=DATA_START)
+    ChipWarModel(tiny, rng=0, until=DATA_START).step()
 
 
 def run_ensemble(

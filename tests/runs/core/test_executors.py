@@ -102,3 +102,20 @@ def test_progress_counts_finished_tasks_and_closing_ends_the_bar(capsys) -> None
     runner = run_many(operator.neg, [1], serial(), Progress("never", show=True))
     runner.close()
     assert runner.bar.disable  # closed although never iterated
+
+
+WARMED: list[int] = []
+
+
+def _warm() -> None:
+    WARMED.append(1)
+
+
+def _was_warmed(_task: int) -> int:
+    return len(WARMED)
+
+
+def test_a_pool_runs_warm_once_in_every_worker_before_its_tasks() -> None:
+    with open_executor(workers=2, warm=_warm) as info:
+        assert run_all(_was_warmed, list(range(6)), info) == [1] * 6
+    assert WARMED == []  # only the workers ran it
