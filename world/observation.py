@@ -151,6 +151,12 @@ class Observation:
     adopters: int  # micro-adopters in the adoption field
     adopter_bytes: int  # memory the adoption field holds
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Observation:
+        """A snapshot cannot change, so a copy of a model (``clone``) shares it: the players'
+        memory of past months (agents/players.py) holds snapshots, whose read-only mappings
+        cannot be deep-copied."""
+        return self
+
     @property
     def flips(self) -> tuple[Decision, ...]:
         """This month's decisions that changed a government's official stack."""

@@ -315,12 +315,43 @@ def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--evaluations", type=_positive_int, default=150, help="fit budget")
     parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1)
     parser.add_argument("--scale", type=_positive_int, default=None, help="adopters for --check")
+    parser.add_argument(
+        "--ensemble", action="store_true", help="ABC-SMC ensemble of parameter sets (ODD §8)"
+    )
+    parser.add_argument("--members", type=_positive_int, default=100, help="ensemble size")
+    parser.add_argument("--draws", type=_positive_int, default=None, help="ensemble run budget")
+    parser.add_argument("--out", type=Path, default=None, help="ensemble file")
 
 
 def _calibrate(args: argparse.Namespace) -> int:
     from chipwar.runs.core.single_run import prepare_out_dir
     from chipwar.runs.experiments.calibrate import run_calibrate
 
+    if args.ensemble:
+        from chipwar.runs.experiments.calibrate import FIT_SCALE, ensemble_file, run_ensemble
+
+        if args.members < 2:
+            raise InputError(
+                "command line", "--members", args.members, "at least 2 for an ensemble"
+            )
+        draws = args.draws or 15 * args.members
+        if draws < 2 * args.members:
+            raise InputError(
+                "command line",
+                "--draws",
+                draws,
+                f"at least twice --members ({2 * args.members}): generation 0 takes --members",
+            )
+        return run_ensemble(
+            members=args.members,
+            draws=draws,
+            seeds=args.seeds or 1,
+            scale=args.scale or FIT_SCALE,
+            workers=args.workers,
+            out=args.out or ensemble_file(),
+        )
+    if args.check and (args.draws is not None or args.out is not None):
+        raise InputError("command line", "--draws/--out", "given", "only with --ensemble")
     prepare_out_dir(args.report)
     return run_calibrate(
         check_only=args.check,
@@ -496,6 +527,81 @@ def _compare(args: argparse.Namespace) -> int:
     return status
 
 
+# --- chipwar tournament (runs/experiments/tournament.py)
+def _tournament_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", required=True, help="preset name or scenario .toml file")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write")
+    parser.add_argument(
+        "--members", type=_positive_int, default=20, help="ensemble members to draw (20)"
+    )
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="master seed")
+    parser.add_argument(
+        "--until", default="2028-12", metavar="YYYY-MM", help="horizon of the payoffs (2028-12)"
+    )
+    parser.add_argument("--scale", type=_positive_int, default=None, help="micro-adopters")
+    parser.add_argument(
+        "--ensemble", type=Path, default=None, metavar="FILE", help="ensemble file (the shipped)"
+    )
+    parser.add_argument(
+        "--weights", type=Path, default=None, metavar="FILE", help="payoff weights (.toml)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="local processes, or LocalCluster workers (default: all cores; 1 = serial)",
+    )
+    parser.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address, or 'local'")
+
+
+def _tournament(args: argparse.Namespace) -> int:
+    from chipwar.runs.core.executors import check_executor_options, open_executor
+    from chipwar.runs.core.single_run import prepare_out_dir
+    from chipwar.runs.experiments.payoffs import load_weights
+    from chipwar.runs.experiments.tournament import check_horizon, doctrines_of, run_tournament
+    from chipwar.world.scenario import load_scenario, with_overrides
+
+    check_executor_options(args.workers, args.dask)
+    scenario = load_scenario(args.scenario)
+    if args.scale is not None:
+        scenario = with_overrides(scenario, {"scale": args.scale}, source="--scale")
+    check_horizon(scenario, args.until)
+    weights = load_weights(str(args.weights)) if args.weights is not None else None
+    from chipwar.world.ensemble import load_ensemble
+
+    ensemble = load_ensemble(args.ensemble)
+    prepare_out_dir(args.out)
+    doctrines = doctrines_of(scenario)
+    started = time.perf_counter()
+    with open_executor(args.workers, args.dask) as info:
+        print(
+            f"tournament: {len(doctrines)}x{len(doctrines)} doctrines x {args.members} members "
+            f"= {len(doctrines) ** 2 * args.members} runs on {info.label}",
+            file=sys.stderr,
+        )
+        game = run_tournament(
+            scenario,
+            ensemble,
+            args.out,
+            info,
+            members=args.members,
+            seed=args.seed,
+            until=args.until,
+            weights=weights,
+            progress=sys.stderr.isatty(),
+        )
+    if game.equilibria:
+        found = "; ".join(
+            f"US {game.us_strategies[i]} / China {game.china_strategies[j]}"
+            for i, j in game.equilibria
+        )
+        print(f"pure-strategy equilibria of the mean game: {found}")
+    else:
+        print("the mean game has no pure-strategy equilibrium")
+    print(f"wrote {args.out}/report.md in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 # --- chipwar wargame (subcommands in runs/wargame_cli.py, a light module)
 def _wargame_arguments(parser: argparse.ArgumentParser) -> None:
     from chipwar.runs.cli.wargame import add_arguments
@@ -583,6 +689,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, st
     "analyze": (_analyze_arguments, _analyze, "fan charts, heatmaps, Sobol, PRIM and a report"),
     "compare": (_compare_arguments, _compare, "two or more scenarios side by side over seeds"),
     "calibrate": (_calibrate_arguments, _calibrate, "fit parameters to targets, or --check them"),
+    "tournament": (
+        _tournament_arguments,
+        _tournament,
+        "every US doctrine against every China doctrine over ensemble members (EGTA)",
+    ),
     "wargame": (_wargame_arguments, _wargame, "wargame sessions: new, move, advance, brief, ..."),
     "dashboard": (_dashboard_arguments, _dashboard, "the browser page: explore, wargame rooms"),
     "bench": (_bench_arguments, _bench, "adoption kernels vs Mesa and numpy; whole-run timings"),

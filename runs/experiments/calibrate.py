@@ -22,8 +22,9 @@ import pandas as pd
 import tomli_w
 from tqdm import tqdm
 
-from chipwar.runs.core.atomic import write_text_atomic
+from chipwar.runs.core.atomic import write_bytes_atomic, write_text_atomic
 from chipwar.runs.core.executors import ExecutorInfo, Progress, open_executor, run_all
+from chipwar.runs.experiments import abc
 from chipwar.world.parameters import parameter_table
 from chipwar.world.targets import Target, load_targets, summarise_values
 
@@ -377,4 +378,193 @@ def run_calibrate(
     shown = table[["target", "use", "lower", "upper", "median", "p10", "p90", "inside_share"]]
     echo(shown.to_string(index=False, float_format=lambda v: _fmt(v)))
     echo(f"\nwrote {path}")
+    return 0
+
+
+# --- the ensemble (ABC-SMC over the fit parameters' ranges) ---
+LOG_PRIOR_SPAN = 100.0  # a range whose max/min is at least this gets a log-uniform prior
+ENSEMBLE_KEY = b"chipwar.fit"
+
+
+def ensemble_file() -> Path:
+    return Path(str(files("chipwar.world") / "data" / "ensemble.parquet"))
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Uniform (or log-uniform, ``log``) over a fit parameter's [min, max] in parameters.toml."""
+
+    name: str
+    low: float
+    high: float
+    log: bool
+
+    def from_unit(self, u: float) -> float:
+        if self.log:
+            return float(
+                math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+            )
+        return float(self.low + u * (self.high - self.low))
+
+
+def priors() -> list[Prior]:
+    table = parameter_table()
+    out = []
+    for name in fit_parameter_names():
+        low, high = float(table[name].min), float(table[name].max)
+        out.append(Prior(name, low, high, low > 0 and high / low >= LOG_PRIOR_SPAN))
+    return out
+
+
+def target_misses(
+    draws: Sequence[dict[str, float]],
+    seeds: Sequence[int],
+    info: ExecutorInfo,
+    targets: Sequence[Target],
+    scale: int,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """(draws, targets): each target's miss (Target.miss, range widths; 0 inside), the mean over
+    seeds, every draw's runs handed to the one runner together."""
+    presets = sorted({t.preset for t in targets})
+    names = tuple(t.name for t in targets)
+    tasks = [
+        Measurement(preset, seed, params, scale, FIT_UNTIL, names)
+        for params in draws
+        for preset in presets
+        for seed in seeds
+    ]
+    measured = run_all(measure_run, tasks, info, progress)
+    per_draw = len(presets) * len(seeds)
+    out = np.zeros((len(draws), len(targets)))
+    for i in range(len(draws)):
+        values: dict[str, list[float]] = {t.name: [] for t in targets}
+        for m in measured[i * per_draw : (i + 1) * per_draw]:
+            for name, value in m.items():
+                values[name].append(value)
+        for j, target in enumerate(targets):
+            out[i, j] = float(np.mean([target.miss(v) for v in values[target.name]]))
+    return out
+
+
+def distance(misses: np.ndarray) -> np.ndarray:
+    """Root mean square of the targets' misses: 0 exactly when every target is inside its range."""
+    return np.sqrt(np.mean(misses**2, axis=1))
+
+
+def fit_ensemble(
+    settings: abc.AbcSettings,
+    seeds: Sequence[int],
+    info: ExecutorInfo,
+    scale: int = FIT_SCALE,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, dict]:
+    """The ensemble table (member, weight, one column per fit parameter, distance) and its fit
+    record, by ABC-SMC against the fit targets."""
+    from scipy import __version__ as scipy_version
+
+    prior = priors()
+    targets = [t for t in load_targets() if t.use == "fit"]
+    bar = tqdm(total=settings.draws, desc="ensemble", unit="draw", disable=not progress)
+
+    def simulate(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        draws = [
+            {p.name: p.from_unit(float(u)) for p, u in zip(prior, row, strict=True)} for row in unit
+        ]
+        misses = target_misses(draws, seeds, info, targets, scale)
+        bar.update(len(draws))
+        return distance(misses), misses
+
+    result = abc.abc_smc(simulate, len(prior), settings)
+    bar.close()
+    table = pd.DataFrame({"member": np.arange(settings.members, dtype=np.int64)})
+    table["weight"] = result.weights.astype(np.float64)
+    for k, p in enumerate(prior):
+        table[p.name] = [p.from_unit(float(u)) for u in result.points[:, k]]
+    table["distance"] = result.distances.astype(np.float64)
+    inside = result.misses <= settings.final_tolerance
+    shares = {t.name: round(float(inside[:, j].mean()), 4) for j, t in enumerate(targets)}
+    binding = sorted(shares, key=lambda name: shares[name])[:3]
+    record = {
+        "method": "ABC-SMC (Beaumont et al. 2009; Toni et al. 2009), adaptive tolerances",
+        "library": f"own implementation (numpy {np.__version__}, scipy {scipy_version})",
+        "settings": {
+            "members": settings.members,
+            "draw_budget": settings.draws,
+            "quantile": settings.quantile,
+            "final_tolerance": settings.final_tolerance,
+            "max_generations": settings.max_generations,
+            "rng_seed": settings.seed,
+            "kernel": "Gaussian, 2x weighted population covariance, in the unit cube",
+            "distance": "rms over fit targets of Target.miss (range widths, log if the target is)",
+            "priors": {
+                p.name: ("log-uniform" if p.log else "uniform", p.low, p.high) for p in prior
+            },
+            "until": FIT_UNTIL,
+        },
+        "tolerances": result.tolerances,
+        "complete": result.complete,
+        "draws": result.draws,
+        "generations": len(result.tolerances),
+        "accepted": result.accepted_final,
+        "draws_final_generation": result.draws_final,
+        "acceptance_rate_final_generation": round(result.accepted_final / result.draws_final, 4),
+        "target_inside_share": shares,
+        "binding_targets": binding,
+        "date": dt.date.today().isoformat(),
+        "seeds": list(seeds),
+        "scale": scale,
+    }
+    return table, record
+
+
+def write_ensemble(table: pd.DataFrame, record: dict, path: Path) -> None:
+    """Parquet with the fit record as JSON under ``chipwar.fit``, through the one atomic writer."""
+    import io
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    meta = dict(arrow.schema.metadata or {})
+    meta[ENSEMBLE_KEY] = json.dumps(record, sort_keys=True).encode()
+    buffer = io.BytesIO()
+    pq.write_table(arrow.replace_schema_metadata(meta), buffer)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def run_ensemble(
+    *,
+    members: int,
+    draws: int,
+    seeds: int,
+    scale: int,
+    workers: int,
+    out: Path,
+    rng_seed: int = 0,
+    echo: Callable[[str], None] = print,
+    progress: bool = True,
+) -> int:
+    """The command `calibrate --ensemble`: fit, write ``out``, print the figures."""
+    settings = abc.AbcSettings(members=members, draws=draws, seed=rng_seed)
+    seed_list = list(range(seeds))
+    with open_executor(workers) as info:
+        table, record = fit_ensemble(settings, seed_list, info, scale, progress)
+    write_ensemble(table, record, out)
+    echo(
+        f"{members} members from {record['draws']} draws in {record['generations']} generations "
+        f"(tolerances {record['tolerances']}); last generation accepted "
+        f"{record['accepted']} of {record['draws_final_generation']} "
+        f"({record['acceptance_rate_final_generation']:.0%})"
+        + ("" if record["complete"] else "; BUDGET SPENT before the final tolerance")
+    )
+    echo(f"binding targets (fewest draws inside): {', '.join(record['binding_targets'])}")
+    for name, share in sorted(record["target_inside_share"].items(), key=lambda kv: kv[1]):
+        echo(f"  {name}: {share:.0%} of draws inside")
+    params = [c for c in table.columns if c not in ("member", "weight", "distance")]
+    quantiles = table[params].quantile([0.1, 0.5, 0.9]).T
+    quantiles.columns = ["p10", "p50", "p90"]
+    echo(quantiles.to_string(float_format=lambda v: _fmt(v)))
+    echo(f"wrote {out}")
     return 0

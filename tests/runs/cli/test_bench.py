@@ -20,7 +20,15 @@ import pytest
 from chipwar.runs.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[3]
-HARNESS = ("__init__.py", "ensemble.py", "harness.py", "reference.py", "soak.py", "wholerun.py")
+HARNESS = (
+    "__init__.py",
+    "ensemble.py",
+    "harness.py",
+    "reference.py",
+    "soak.py",
+    "tournament.py",
+    "wholerun.py",
+)
 
 
 def test_bench_options_parse() -> None:
@@ -117,3 +125,20 @@ def test_the_bench_times_start_up_with_and_without_deferred_imports() -> None:
     eager = harness.whole_run(1000, False, "--field-only", eager_imports=True)
     assert deferred["deferred_imports"] is True and eager["deferred_imports"] is False
     assert deferred["n_adopters"] == eager["n_adopters"] > 0
+
+
+def test_tournament_bar_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from chipwar.runs.cli.main import main
+
+    args = build_parser().parse_args(["bench", "--tournament-only", "--ensemble-file", "e.pq"])
+    assert args.tournament_only and args.ensemble_file == Path("e.pq")
+    assert main(["bench", "--tournament-only", "--no-tournament"]) == 2
+    assert "not with --no-tournament" in capsys.readouterr().err
+
+
+def test_tournament_bar_is_skipped_without_an_ensemble(tmp_path: Path) -> None:
+    from chipwar.benchmarks import tournament
+
+    result = tournament.tournament_run(members=1, ensemble=tmp_path / "none.parquet")
+    assert "none.parquet" in result["skipped"]
+    assert "skipped" in tournament.format_tournament(result)
