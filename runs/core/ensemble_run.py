@@ -10,7 +10,7 @@
   the member runs, weighted by each run's weight (equal for a draw, which already resampled the
   members by weight; the members' own weights for ``--ensemble all``);
 - the representative member: the run nearest the medians of the compute gap (in logs) and the
-  lead at the summary dates, each measured in its p10-p90 width. Its scenario, series, country
+  lead over every month, each measured in its p10-p90 width. Its scenario, series, country
   table and events are the run folder's usual files, so a replay shows a real run inside the
   bands and ``chipwar run --scenario DIR/scenario.toml --seed SEED`` (its seed in meta.json)
   gives its series again.
@@ -130,7 +130,7 @@ def run_ensemble(
     dates = summary_dates(str(series[0]["date"].iloc[-1]))
     bands = band_table(series, weights)
     summary_bands = bands_at(bands, dates)
-    chosen = representative(series, weights, dates)
+    chosen = representative(series, weights)
     table = members_table(tasks, results, ensemble.parameters, dates)
     result = results[chosen]
     result.summary["members"] = len(tasks)
@@ -178,21 +178,23 @@ def bands_at(bands: pd.DataFrame, dates: Sequence[str]) -> dict[str, dict[str, A
     return out
 
 
-def representative(series: Sequence[pd.DataFrame], weights: np.ndarray, dates: list[str]) -> int:
-    """The run nearest the weighted medians of the gap (logs) and the lead at ``dates``, each
-    distance in units of that metric's p10-p90 width; the first of equals."""
+def representative(series: Sequence[pd.DataFrame], weights: np.ndarray) -> int:
+    """The run nearest the weighted medians of the gap (in logs) and the lead over every month,
+    each month's distance in units of that month's p10-p90 width: the mean over months of both.
+    A run near the medians all along, not only at one date, so a replay's line stays inside its
+    band. The first of equals."""
     distance = np.zeros(len(series))
-    for date in dates:
-        for metric, log in REPRESENTATIVE_METRICS:
-            values = np.array([_at(s, date, metric) for s in series])
-            if log:
-                values = np.log(np.where(values > 0, values, np.nan))
-            low, mid, high = weighted_quantiles(values, weights, list(BAND_QUANTILES.values()))
+    for metric, log in REPRESENTATIVE_METRICS:
+        values = np.stack([s[metric].to_numpy(dtype=float) for s in series], axis=1)
+        if log:
+            values = np.log(np.where(values > 0, values, np.nan))
+        for month in values:
+            low, mid, high = weighted_quantiles(month, weights, list(BAND_QUANTILES.values()))
             if not math.isfinite(mid):
                 continue
             width = high - low if math.isfinite(high - low) and high > low else 1.0
-            gap = np.abs(values - mid) / width
-            distance += np.where(np.isfinite(gap), gap, np.inf)
+            gap = np.abs(month - mid) / width
+            distance += np.where(np.isfinite(gap), gap, np.inf) / len(values)
     return int(np.argmin(distance))
 
 
