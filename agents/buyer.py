@@ -115,24 +115,3 @@ class Buyer(mesa.Agent):
                 after=self.official_stack,
                 lean_cn=round(float(self.lean_cn), 3),
             )
-
-    # Reporters for the per-country table.
-    @property
-    def us_share(self) -> float:
-        return float(self.model.adoption_shares[self.index, STACK_US])
-
-    @property
-    def cn_share(self) -> float:
-        return float(self.model.adoption_shares[self.index, STACK_CN])
-
-    @property
-    def none_share(self) -> float:
-        return float(self.model.adoption_shares[self.index, STACK_NONE])
-
-    @property
-    def legal_imports_h100e(self) -> float:
-        return float(self.model.ledger.legal_imports[self.index])
-
-    @property
-    def diverted_h100e(self) -> float:
-        return float(self.model.ledger.diverted[self.index])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chipwar.runs.core import run_folder
 from chipwar.runs.core.atomic import write_text_atomic
-from chipwar.runs.core.ensemble_run import run_ensemble
+from chipwar.runs.core.ensemble_run import run_ensemble, warm_worker
 from chipwar.runs.core.executors import open_executor
 from chipwar.runs.core.replays import write_replay
 from chipwar.runs.core.single_run import prepare_out_dir
@@ -42,7 +42,7 @@ def run_demo(
     out = prepare_out_dir(out)
     started = time.perf_counter()
     runs, bands, summaries = {}, {}, {}
-    with open_executor(workers, dask) as info:
+    with open_executor(workers, dask, warm=warm_worker) as info:
         for name in DEMO_PRESETS:
             scenario = load_scenario(name)
             if scale is not None:

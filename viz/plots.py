@@ -74,14 +74,20 @@ def plot_metric(
     if log:
         log_axis(ax)
     ax.set_title(title, fontsize=13, loc="left")
-    if bands:
-        of = f"{members} calibrated members" if members else "the calibrated members"
-        ax.set_title(
-            f"lines: medians; shaded: 10-90% of {of}", fontsize=9, loc="right", color="0.35"
-        )
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
+    if bands:
+        of = f"{members} calibrated members" if members else "the calibrated members"
+        legend = ax.legend(  # below the axes: a fan fills the plot
+            frameon=False,
+            title=f"medians; shaded: 10-90% of {of}",
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.08),
+            ncols=len(runs),
+        )
+        legend.get_title().set_fontsize(9)
+    else:
+        ax.legend(frameon=False)
     fig.tight_layout()
     fig.savefig(path)
     return path

@@ -22,6 +22,7 @@ keeping its weight: bands over it are weighted quantiles (:func:`weighted_quanti
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 from dataclasses import dataclass
@@ -157,20 +158,29 @@ def weighted_quantiles(
 
 
 # --- reading and checking ------------------------------------------------------------------------
+def ensemble_path(path: str | Path | None = None) -> Path:
+    """The ensemble file's path (default: the shipped one), refused in one line if it is not a
+    file: a cheap check before a command starts any work."""
+    path = Path(path) if path is not None else default_path()
+    if not path.exists():
+        raise InputError(
+            str(path), "ensemble file", "missing", f"the calibrated ensemble: {MAKE_IT}"
+        )
+    if not path.is_file():
+        raise InputError(str(path), "ensemble file", "not a file", f"a Parquet file; {MAKE_IT}")
+    return path
+
+
 def load_ensemble(path: str | Path | None = None) -> Ensemble:
     """Read and check an ensemble file (default: the shipped one); InputError in one line naming
     the file, the field and what is allowed if it is missing or not in the ensemble format."""
     import pyarrow.parquet as pq
 
-    path = Path(path) if path is not None else default_path()
+    path = ensemble_path(path)
     source = str(path)
-    if not path.exists():
-        raise InputError(source, "ensemble file", "missing", f"the calibrated ensemble: {MAKE_IT}")
-    if not path.is_file():
-        raise InputError(source, "ensemble file", "not a file", f"a Parquet file; {MAKE_IT}")
     try:
         raw = path.read_bytes()
-        table = pq.read_table(path)
+        table = pq.ParquetFile(io.BytesIO(raw)).read()  # not read_table: no pyarrow.dataset
     except Exception as err:  # pyarrow raises its own types for junk files
         reason = (str(err).splitlines() or [type(err).__name__])[0][:100]
         raise InputError(

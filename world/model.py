@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,7 +35,7 @@ from chipwar.world.power import KW_PER_GW
 from chipwar.world.reporters import (
     COUNTRY_COLUMNS,
     MODEL_COLUMNS,
-    buyer_reporters,
+    country_reporters,
     model_reporters,
 )
 from chipwar.world.roles import ALL_ROLE_IDS
@@ -48,6 +49,24 @@ if TYPE_CHECKING:
 LAB_COUNT = 3
 PRESENCE_SHARE = 0.02  # share of a country's adopters on a stack that counts as a presence
 EARTH_RADIUS_KM = 6371.0
+
+
+class ChipWarCollector(mesa.DataCollector):
+    """Mesa's DataCollector, with the Buyers' rows (the per-country table) read for every
+    country at once by world/reporters.py ``country_reporters`` instead of agent by agent.
+
+    The records keep Mesa's shape (step, agent id, values), so ``get_agenttype_vars_dataframe``
+    and ``mesa.batch_run`` see the same rows as before; collecting them agent by agent took a
+    fifth of a run's time.
+    """
+
+    def _record_agenttype(self, model: mesa.Model, agent_type: type) -> Any:
+        if agent_type is not Buyer:
+            return super()._record_agenttype(model, agent_type)
+        columns = [read(model) for read in self.agenttype_reporters[Buyer].values()]
+        ids = [buyer.unique_id for buyer in model.buyers]  # type: ignore[attr-defined]
+        values = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in columns]
+        return zip(itertools.repeat(model.time), ids, *values, strict=False)
 
 
 class ChipWarModel(mesa.Model):
@@ -135,8 +154,8 @@ class ChipWarModel(mesa.Model):
         self.adoption = self._build_adoption_field()
         self.adoption_shares = self.adoption.shares()
         self.metrics: dict[str, Any] = {}
-        self.datacollector = mesa.DataCollector(
-            model_reporters=model_reporters(), agenttype_reporters={Buyer: buyer_reporters()}
+        self.datacollector = ChipWarCollector(
+            model_reporters=model_reporters(), agenttype_reporters={Buyer: country_reporters()}
         )
         # Roles played by a doctrine (agents/players.py); their views are seeded by the run's
         # seed (Mesa's: the integer given, else one it drew), like a wargame session's briefs.

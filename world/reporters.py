@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chipwar.world.countries import REGIONS
+from chipwar.world.stacks import STACK_CN, STACK_NONE, STACK_US
 
 if TYPE_CHECKING:
     from chipwar.world.model import ChipWarModel
@@ -86,7 +87,22 @@ def model_reporters() -> dict[str, Callable[[ChipWarModel], Any]]:
     return {name: _metric(name) for name in MODEL_COLUMNS}
 
 
-def buyer_reporters() -> dict[str, Any]:
-    reporters: dict[str, Any] = {name: name for name in COUNTRY_COLUMNS}
-    reporters["date"] = lambda buyer: buyer.model.date
-    return reporters
+def _shares(stack: int) -> Callable[[ChipWarModel], Any]:
+    return lambda model: model.adoption_shares[:, stack].copy()
+
+
+def country_reporters() -> dict[str, Callable[[ChipWarModel], Any]]:
+    """How each column of :data:`COUNTRY_COLUMNS` is read, for every country at once (one value
+    per country, in the country table's order): a month of the per-country table is one call
+    per column. Vectorised because a per-agent collector spent a fifth of a run's time here."""
+    return {
+        "date": lambda model: [model.date] * len(model.buyers),
+        "iso_a3": lambda model: [buyer.iso_a3 for buyer in model.buyers],
+        "official_stack": lambda model: [buyer.official_stack for buyer in model.buyers],
+        "us_share": _shares(STACK_US),
+        "cn_share": _shares(STACK_CN),
+        "none_share": _shares(STACK_NONE),
+        # licensed imports, pass-through orders included, and diversions by smugglers
+        "legal_imports_h100e": lambda model: model.ledger.legal_imports.astype(float),
+        "diverted_h100e": lambda model: model.ledger.diverted.astype(float),
+    }

@@ -282,18 +282,20 @@ def _run_ensemble(
     """``chipwar run --ensemble N``: the members through the runner, then one run folder with
     the representative member's files, the members table and the bands."""
     from chipwar.runs.core import run_folder
-    from chipwar.runs.core.ensemble_run import run_ensemble
+    from chipwar.runs.core.ensemble_run import run_ensemble, warm_worker
     from chipwar.runs.core.executors import check_executor_options, open_executor
     from chipwar.runs.core.preflight import run_dir_bytes
     from chipwar.runs.core.single_run import prepare_out_dir
     from chipwar.runs.core.tables import bands_table
-    from chipwar.world.ensemble import load_ensemble
+    from chipwar.world.ensemble import ensemble_path, load_ensemble
 
     check_executor_options(args.workers, args.dask)
-    ensemble = load_ensemble(args.ensemble_file)
+    path = ensemble_path(args.ensemble_file)
     prepare_out_dir(args.out, needed=run_dir_bytes(months))
     keep = [key.removeprefix("params.") for key in assignments if key.startswith("params.")]
-    with open_executor(args.workers, args.dask) as info:
+    # The pool's workers start (and load the model) while the ensemble file is read and checked.
+    with open_executor(args.workers, args.dask, warm=warm_worker) as info:
+        ensemble = load_ensemble(path)
         result = run_ensemble(
             scenario,
             ensemble,

@@ -396,11 +396,12 @@ def _outlook(args: argparse.Namespace) -> int:
     session = _open(args)
     started = time.perf_counter()
     if args.ensemble is not None:
+        from chipwar.runs.core.ensemble_run import warm_worker
         from chipwar.runs.core.executors import open_executor
         from chipwar.world.ensemble import load_ensemble
 
         ensemble = load_ensemble(args.ensemble_file)
-        with open_executor(args.workers) as info:
+        with open_executor(args.workers, warm=warm_worker) as info:
             result = session.outlook(
                 args.ensemble, progress=sys.stderr.isatty(), ensemble=ensemble, info=info
             )

@@ -10,7 +10,7 @@
   the member runs, weighted by each run's weight (equal for a draw, which already resampled the
   members by weight; the members' own weights for ``--ensemble all``);
 - the representative member: the run nearest the medians of the compute gap (in logs) and the
-  lead at the summary dates, each measured in its p10-p90 width. Its scenario, series, country
+  lead over every month, each measured in its p10-p90 width. Its scenario, series, country
   table and events are the run folder's usual files, so a replay shows a real run inside the
   bands and ``chipwar run --scenario DIR/scenario.toml --seed SEED`` (its seed in meta.json)
   gives its series again.
@@ -25,17 +25,19 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from chipwar.runs.core.executors import ExecutorInfo, Progress, run_all
 from chipwar.runs.core.run_folder import BAND_QUANTILES, metric_column, plain, summary_dates
-from chipwar.runs.core.single_run import RunResult, run_scenario
 from chipwar.world.ensemble import Ensemble, Member, apply_member, member_seed, weighted_quantiles
 from chipwar.world.reporters import HEADLINE_METRICS
-from chipwar.world.scenario import Scenario
+from chipwar.world.scenario import DATA_START, Scenario
+
+if TYPE_CHECKING:  # the model is imported where members run (a pool's workers), not here
+    from chipwar.runs.core.single_run import RunResult
 
 ALL = "all"  # --ensemble all: every member once, with its weight
 #: What picks the representative member: the metric, and whether it is compared in logs.
@@ -90,8 +92,20 @@ def member_tasks(ensemble: Ensemble, count: int | str, seed: int) -> tuple[list[
 
 def run_member(job: EnsembleJob, task: MemberTask) -> RunResult:
     """Worker side: the scenario with the member's parameters, run with the member's seed."""
+    from chipwar.runs.core.single_run import run_scenario
+
     scenario = apply_member(job.scenario, task.member, keep=job.keep)
     return run_scenario(scenario, task.seed, job.until)
+
+
+def warm_worker() -> None:
+    """A pool worker's start (``open_executor(warm=...)``): import the model and load its numba
+    kernels with one month of the smallest field, before the first member arrives."""
+    from chipwar.world.model import ChipWarModel
+    from chipwar.world.scenario import MIN_SCALE
+
+    tiny = Scenario(history=False, scale=MIN_SCALE, branch=DATA_START)
+    ChipWarModel(tiny, rng=0, until=DATA_START).step()
 
 
 def run_ensemble(
@@ -116,7 +130,7 @@ def run_ensemble(
     dates = summary_dates(str(series[0]["date"].iloc[-1]))
     bands = band_table(series, weights)
     summary_bands = bands_at(bands, dates)
-    chosen = representative(series, weights, dates)
+    chosen = representative(series, weights)
     table = members_table(tasks, results, ensemble.parameters, dates)
     result = results[chosen]
     result.summary["members"] = len(tasks)
@@ -164,21 +178,23 @@ def bands_at(bands: pd.DataFrame, dates: Sequence[str]) -> dict[str, dict[str, A
     return out
 
 
-def representative(series: Sequence[pd.DataFrame], weights: np.ndarray, dates: list[str]) -> int:
-    """The run nearest the weighted medians of the gap (logs) and the lead at ``dates``, each
-    distance in units of that metric's p10-p90 width; the first of equals."""
+def representative(series: Sequence[pd.DataFrame], weights: np.ndarray) -> int:
+    """The run nearest the weighted medians of the gap (in logs) and the lead over every month,
+    each month's distance in units of that month's p10-p90 width: the mean over months of both.
+    A run near the medians all along, not only at one date, so a replay's line stays inside its
+    band. The first of equals."""
     distance = np.zeros(len(series))
-    for date in dates:
-        for metric, log in REPRESENTATIVE_METRICS:
-            values = np.array([_at(s, date, metric) for s in series])
-            if log:
-                values = np.log(np.where(values > 0, values, np.nan))
-            low, mid, high = weighted_quantiles(values, weights, list(BAND_QUANTILES.values()))
+    for metric, log in REPRESENTATIVE_METRICS:
+        values = np.stack([s[metric].to_numpy(dtype=float) for s in series], axis=1)
+        if log:
+            values = np.log(np.where(values > 0, values, np.nan))
+        for month in values:
+            low, mid, high = weighted_quantiles(month, weights, list(BAND_QUANTILES.values()))
             if not math.isfinite(mid):
                 continue
             width = high - low if math.isfinite(high - low) and high > low else 1.0
-            gap = np.abs(values - mid) / width
-            distance += np.where(np.isfinite(gap), gap, np.inf)
+            gap = np.abs(month - mid) / width
+            distance += np.where(np.isfinite(gap), gap, np.inf) / len(values)
     return int(np.argmin(distance))
 
 

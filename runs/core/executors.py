@@ -21,6 +21,8 @@ executor. Results do not depend on the executor, so neither do the bytes a sweep
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import math
 import multiprocessing
@@ -66,9 +68,15 @@ class ExecutorInfo:
     threads: int | None  # numba threads per run (None: leave the default)
 
 
-def init_worker(parent: int, threads: int, defer_imports: bool = False) -> None:
+def init_worker(
+    parent: int,
+    threads: int,
+    defer_imports: bool = False,
+    warm: Callable[[], Any] | None = None,
+) -> None:
     """Pool worker set-up: numba's thread count before numba loads, the parent's deferred imports
-    (world/lazy_imports.py: the ``chipwar`` command switches them on), and exit with the parent.
+    (world/lazy_imports.py: the ``chipwar`` command switches them on), exit with the parent, and
+    ``warm`` (the imports and numba kernels the tasks will need), if given.
 
     ``numba.set_num_threads`` later only caps the work split; numba still starts (and wakes)
     ``NUMBA_NUM_THREADS`` threads, which on a full machine made pool workers about twice slower.
@@ -78,6 +86,26 @@ def init_worker(parent: int, threads: int, defer_imports: bool = False) -> None:
     if defer_imports:
         lazy_imports.install()  # before the first task imports mesa
     exit_with_parent(parent)
+    if warm is not None:
+        # An optimisation only: if it fails, the tasks meet the fault again and report it.
+        with contextlib.suppress(Exception):
+            warm()
+    atexit.register(_leave_now)  # after the imports above: it runs before their handlers
+
+
+def _leave_now() -> None:
+    """A worker's exit, once the pool has sent it away: flush its output and leave without
+    tearing down its modules. Tearing down numba, llvmlite and pandas took 0.3-0.6 s a worker,
+    which every pool paid at its end; results are already sent (the result queue writes as it
+    is called) and nothing else in a worker needs finalising."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
+
+
+def _started() -> None:
+    """A task that does nothing: submitted once per worker, it makes the pool start them all."""
 
 
 def exit_with_parent(parent: int, interval: float = 0.5) -> None:
@@ -108,8 +136,17 @@ def check_executor_options(workers: int | None, dask: str | None) -> None:
 
 
 @contextmanager
-def open_executor(workers: int | None = None, dask: str | None = None) -> Iterator[ExecutorInfo]:
-    """Serial (``workers == 1``), a spawn-context process pool, or Dask (address or ``local``)."""
+def open_executor(
+    workers: int | None = None,
+    dask: str | None = None,
+    warm: Callable[[], Any] | None = None,
+) -> Iterator[ExecutorInfo]:
+    """Serial (``workers == 1``), a spawn-context process pool, or Dask (address or ``local``).
+
+    ``warm`` (a module-level function): a pool starts every worker at once and each runs it
+    first, so that their start-up (interpreter, imports, numba's kernels) overlaps what the
+    caller still does before handing out tasks. Serial and Dask executors ignore it.
+    """
     check_executor_options(workers, dask)
     if dask is not None:
         with _dask_executor(dask, workers) as info:
@@ -125,9 +162,12 @@ def open_executor(workers: int | None = None, dask: str | None = None) -> Iterat
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=init_worker,
-        initargs=(os.getpid(), threads, lazy_imports.is_installed()),
+        initargs=(os.getpid(), threads, lazy_imports.is_installed(), warm),
     )
     try:
+        if warm is not None:
+            for _ in range(workers):  # each submit starts one more worker, up to the pool's size
+                pool.submit(_started)
         yield ExecutorInfo(pool, workers, f"process pool ({workers} workers)", threads)
     except BaseException:
         _stop_now(pool)

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,11 @@ from tqdm import tqdm
 from chipwar.runs.core.run_folder import SUMMARY_DATES, plain
 from chipwar.world.calendar import parse_month
 from chipwar.world.errors import InputError
-from chipwar.world.model import ChipWarModel
 from chipwar.world.reporters import HEADLINE_METRICS
 from chipwar.world.scenario import Scenario
+
+if TYPE_CHECKING:  # imported where a run is built: a process that only gathers results
+    from chipwar.world.model import ChipWarModel  # (a pool's parent) never loads the model
 
 
 @dataclass
@@ -42,6 +44,8 @@ def run_scenario(
     scenario: Scenario, seed: int, until: str | None = None, progress: bool = False
 ) -> RunResult:
     """Run a scenario with a seed to its end (or ``until``) and collect its tables."""
+    from chipwar.world.model import ChipWarModel
+
     started = time.perf_counter()
     model = ChipWarModel(scenario, rng=seed, until=until)
     built = time.perf_counter()

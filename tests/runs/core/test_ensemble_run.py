@@ -4,6 +4,8 @@ folder that reads back with its bands, and a representative member that reruns e
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -174,3 +176,14 @@ def test_every_member_once_gives_weighted_bands(ensemble_path: Path) -> None:
     band = got.summary_bands["2024-03"]["compute_gap"]
     assert [band["p10"], band["p50"], band["p90"]] == pytest.approx(list(want), rel=1e-6)
     assert got.representative.meta["ensemble"]["draw"] == "every member once, weighted"
+
+
+def test_the_process_that_gathers_member_runs_never_loads_the_model() -> None:
+    """A pool's parent imports the runner, reads results and writes files: the model (mesa,
+    numba) loads only in the workers, so it does not slow the start of an ensemble run."""
+    code = (
+        "import sys; import chipwar.runs.core.ensemble_run, chipwar.runs.core.single_run, "
+        "chipwar.runs.core.run_folder; print('chipwar.world.model' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

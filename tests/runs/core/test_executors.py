@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import operator
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from functools import partial
@@ -102,3 +104,40 @@ def test_progress_counts_finished_tasks_and_closing_ends_the_bar(capsys) -> None
     runner = run_many(operator.neg, [1], serial(), Progress("never", show=True))
     runner.close()
     assert runner.bar.disable  # closed although never iterated
+
+
+WARMED: list[int] = []
+
+
+def _warm() -> None:
+    WARMED.append(1)
+
+
+def _was_warmed(_task: int) -> int:
+    return len(WARMED)
+
+
+def test_a_pool_runs_warm_once_in_every_worker_before_its_tasks() -> None:
+    with open_executor(workers=2, warm=_warm) as info:
+        assert run_all(_was_warmed, list(range(6)), info) == [1] * 6
+    assert WARMED == []  # only the workers ran it
+
+
+def test_workers_leave_without_losing_what_they_printed(tmp_path) -> None:
+    """Finished workers exit at once (runs/core/executors.py ``_leave_now``), after flushing
+    their output: a line a task printed to a piped stdout still arrives."""
+    script = tmp_path / "shout.py"
+    script.write_text(
+        "from chipwar.runs.core.executors import open_executor, run_all\n"
+        "def shout(k):\n"
+        "    print(f'task {k} was here')\n"
+        "    return k\n"
+        "if __name__ == '__main__':\n"
+        "    with open_executor(workers=2) as info:\n"
+        "        assert run_all(shout, [1, 2], info) == [1, 2]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "task 1 was here" in done.stdout and "task 2 was here" in done.stdout

@@ -14,7 +14,7 @@ import pytest
 from reliability import run_cli
 
 from chipwar.benchmarks import soak
-from chipwar.runs.core import single_run as single
+from chipwar.world import model as world_model
 from chipwar.world.model import ChipWarModel
 
 RSS_KB_PER_RUN = 200  # allocator noise stays well under; a leaked model is about 500 KB
@@ -50,7 +50,7 @@ def test_the_check_catches_models_kept_alive(monkeypatch):
             super().__init__(*args, **kwargs)
             kept.append(self)  # the classic leak: a global list of finished models
 
-    monkeypatch.setattr(single, "ChipWarModel", Kept)
+    monkeypatch.setattr(world_model, "ChipWarModel", Kept)  # run_scenario imports it per run
     report = soak.soak(runs=40, checkpoints=(10,))
     found = leaks(report)
     assert len(kept) == 40
