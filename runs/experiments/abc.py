@@ -68,8 +68,8 @@ def abc_smc(simulate: Simulator, dim: int, settings: AbcSettings) -> AbcResult:
     complete = settings.final_tolerance == math.inf
 
     for _ in range(settings.max_generations):
-        if complete:
-            break
+        if complete or draws >= settings.draws:
+            break  # at the final tolerance, or no budget left for another generation
         tolerance = max(float(np.quantile(distances, settings.quantile)), settings.final_tolerance)
         cov = 2.0 * np.atleast_2d(np.cov(points.T, aweights=weights)) + 1e-12 * np.eye(dim)
         chol = np.linalg.cholesky(cov)

@@ -50,6 +50,18 @@ def test_abc_smc_stops_at_the_budget_with_the_last_complete_generation():
     assert result.draws <= 60 and len(result.points) == 50
 
 
+@pytest.mark.parametrize("budget", [50, 50 + 120])
+def test_abc_smc_returns_a_population_when_the_budget_ends_on_a_generation(budget):
+    # 50 prior draws, then one batch of 1.2 * 50 / 0.5 = 120 draws that all pass: either budget
+    # runs out exactly where a generation would begin, which once crashed on an empty generation
+    def accept_all(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.ones(len(unit)), np.ones((len(unit), 1))  # never reaches tolerance 0
+
+    result = abc.abc_smc(accept_all, 2, abc.AbcSettings(members=50, draws=budget, seed=1))
+    assert result.draws == budget and len(result.points) == 50
+    assert len(result.misses) == budget
+
+
 def test_log_uniform_prior_only_for_ranges_spanning_orders_of_magnitude():
     by_name = {p.name: p for p in calibrate.priors()}
     assert by_name["detection_base"].log and not by_name["initial_stock_us"].log
