@@ -329,7 +329,12 @@ def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
         "--ensemble", action="store_true", help="ABC-SMC ensemble of parameter sets (ODD §8)"
     )
     parser.add_argument("--members", type=_positive_int, default=100, help="ensemble size")
-    parser.add_argument("--draws", type=_positive_int, default=None, help="ensemble run budget")
+    parser.add_argument(
+        "--draws",
+        type=_positive_int,
+        default=None,
+        help="ensemble run budget (default 40 x members)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="ensemble file")
 
 
@@ -344,7 +349,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             raise InputError(
                 "command line", "--members", args.members, "at least 2 for an ensemble"
             )
-        draws = args.draws or 15 * args.members
+        draws = args.draws or 40 * args.members
         if draws < 2 * args.members:
             raise InputError(
                 "command line",

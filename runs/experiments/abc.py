@@ -30,7 +30,7 @@ Simulator = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 @dataclass(frozen=True)
 class AbcSettings:
     members: int = 100
-    draws: int = 1500  # simulation budget over all generations
+    draws: int = 4000  # simulation budget over all generations
     quantile: float = 0.5
     final_tolerance: float = 0.0
     max_generations: int = 6

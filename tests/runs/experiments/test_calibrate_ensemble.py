@@ -121,7 +121,13 @@ def test_the_committed_ensemble_keeps_the_contract():
     if not path.exists():
         pytest.skip("no ensemble committed yet")
     record = check_contract(path)
-    assert record["settings"]["members"] == len(pq.read_table(path))
+    members = pq.read_table(path).to_pandas()
+    assert record["settings"]["members"] == len(members)
+    # every member lies within the last generation's tolerance; a complete fit means every
+    # member reproduces every fit target (distance 0)
+    assert (members["distance"] <= record["tolerances"][-1]).all()
+    if record["complete"]:
+        assert record["tolerances"][-1] == 0.0 and (members["distance"] == 0.0).all()
 
 
 @pytest.mark.parametrize(
