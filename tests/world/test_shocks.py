@@ -54,17 +54,14 @@ def _shocks(model: ChipWarModel) -> list[dict]:
     return [e for e in model.event_log() if e["kind"] == "shock"]
 
 
+FIVE_KINDS = {"capability", "us_output", "cn_output", "smuggling_case", "policy_reversal"}
+
+
 # --- the data -------------------------------------------------------------------------------------
 def test_table_has_the_five_kinds_with_sources_and_rates():
     table = shock_table()
     mechanisms = {spec.mechanism for spec in table}
-    assert mechanisms == {
-        "capability",
-        "us_output",
-        "cn_output",
-        "smuggling_case",
-        "policy_reversal",
-    }
+    assert mechanisms == FIVE_KINDS
     for spec in table:
         assert 0 < spec.rate_per_year <= 12 and len(spec.source) > 100, spec.name
         assert spec.size.min <= spec.size.quantile(0.5) <= spec.size.max
@@ -154,13 +151,7 @@ def test_invariants_hold_through_many_shocks_and_effects_are_undone():
             assert model.market.cn_output_factor == 1.0
         assert (model.market.hub_base_enforcement >= 0).all()
         assert (model.market.hub_base_enforcement <= 1).all()
-    assert mechanisms == {
-        "capability",
-        "us_output",
-        "cn_output",
-        "smuggling_case",
-        "policy_reversal",
-    }
+    assert mechanisms == FIVE_KINDS
 
 
 def test_a_reversal_jumps_back_and_is_undone_exactly():
