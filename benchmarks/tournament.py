@@ -38,7 +38,7 @@ def tournament_run(
         cmd = [sys.executable, "-m", "chipwar.runs.cli", "tournament", "--scenario", scenario]
         cmd += ["--members", str(members), "--workers", str(workers), "--out", folder]
         if ensemble is not None:
-            cmd += ["--ensemble", str(ensemble)]
+            cmd += ["--ensemble-file", str(ensemble)]
         if scale is not None:
             cmd += ["--scale", str(scale)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -66,7 +65,7 @@ class ChipWarCollector(mesa.DataCollector):
         columns = [read(model) for read in self.agenttype_reporters[Buyer].values()]
         ids = [buyer.unique_id for buyer in model.buyers]  # type: ignore[attr-defined]
         values = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in columns]
-        return zip(itertools.repeat(model.time), ids, *values, strict=False)
+        return zip([model.time] * len(ids), ids, *values, strict=True)
 
 
 class ChipWarModel(mesa.Model):

@@ -555,18 +555,17 @@ def _tournament_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--scale", type=_positive_int, default=None, help="micro-adopters")
     parser.add_argument(
-        "--ensemble", type=Path, default=None, metavar="FILE", help="ensemble file (the shipped)"
+        "--ensemble-file",
+        "--ensemble",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the calibrated ensemble (default world/data/ensemble.parquet)",
     )
     parser.add_argument(
         "--weights", type=Path, default=None, metavar="FILE", help="payoff weights (.toml)"
     )
-    parser.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=None,
-        help="local processes, or LocalCluster workers (default: all cores; 1 = serial)",
-    )
-    parser.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address, or 'local'")
+    _pool_arguments(parser)
 
 
 def _tournament(args: argparse.Namespace) -> int:
@@ -574,6 +573,7 @@ def _tournament(args: argparse.Namespace) -> int:
     from chipwar.runs.core.single_run import prepare_out_dir
     from chipwar.runs.experiments.payoffs import load_weights
     from chipwar.runs.experiments.tournament import check_horizon, doctrines_of, run_tournament
+    from chipwar.world.ensemble import load_ensemble
     from chipwar.world.scenario import load_scenario, with_overrides
 
     check_executor_options(args.workers, args.dask)
@@ -582,9 +582,7 @@ def _tournament(args: argparse.Namespace) -> int:
         scenario = with_overrides(scenario, {"scale": args.scale}, source="--scale")
     check_horizon(scenario, args.until)
     weights = load_weights(str(args.weights)) if args.weights is not None else None
-    from chipwar.world.ensemble import load_ensemble
-
-    ensemble = load_ensemble(args.ensemble)
+    ensemble = load_ensemble(args.ensemble_file)
     prepare_out_dir(args.out)
     doctrines = doctrines_of(scenario)
     started = time.perf_counter()

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from chipwar.runs.core.atomic import write_bytes_atomic, write_text_atomic
 from chipwar.runs.core.executors import ExecutorInfo, Progress, open_executor, run_all
 from chipwar.runs.experiments import abc
+from chipwar.world.ensemble import FIT_KEY, default_path
 from chipwar.world.parameters import parameter_table
 from chipwar.world.targets import Target, load_targets, summarise_values
 
@@ -383,11 +384,8 @@ def run_calibrate(
 
 # --- the ensemble (ABC-SMC over the fit parameters' ranges) ---
 LOG_PRIOR_SPAN = 100.0  # a range whose max/min is at least this gets a log-uniform prior
-ENSEMBLE_KEY = b"chipwar.fit"
-
-
-def ensemble_file() -> Path:
-    return Path(str(files("chipwar.world") / "data" / "ensemble.parquet"))
+ENSEMBLE_KEY = FIT_KEY  # the file's reader (world/ensemble.py) owns its format
+ensemble_file = default_path
 
 
 @dataclass(frozen=True)

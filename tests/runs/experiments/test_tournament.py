@@ -280,7 +280,7 @@ def test_one_shared_history_gives_exactly_the_runs_of_each_pairing(tmp_path, his
 def test_a_small_tournament_gives_the_same_bytes_serial_and_on_a_pool(tmp_path, capsys):
     ensemble = write_ensemble(tmp_path / "e.parquet", members=6)
     argv = ["tournament", "--scenario", "current-policy", "--members", "2", "--seed", "4"]
-    argv += ["--scale", "1000", "--until", "2026-07", "--ensemble", str(ensemble)]
+    argv += ["--scale", "1000", "--until", "2026-07", "--ensemble-file", str(ensemble)]
     assert main([*argv, "--workers", "1", "--out", str(tmp_path / "a")]) == 0
     assert "wrote" in capsys.readouterr().out
     assert main([*argv, "--workers", "2", "--out", str(tmp_path / "b")]) == 0
