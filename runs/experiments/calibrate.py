@@ -25,7 +25,7 @@ from tqdm import tqdm
 from chipwar.runs.core.atomic import write_bytes_atomic, write_text_atomic
 from chipwar.runs.core.executors import ExecutorInfo, Progress, open_executor, run_all
 from chipwar.runs.experiments import abc
-from chipwar.world.ensemble import FIT_KEY, default_path
+from chipwar.world.ensemble import FIT_KEY, default_path, weighted_quantiles
 from chipwar.world.parameters import parameter_table
 from chipwar.world.targets import Target, load_targets, summarise_values
 
@@ -561,8 +561,13 @@ def run_ensemble(
     for name, share in sorted(record["target_inside_share"].items(), key=lambda kv: kv[1]):
         echo(f"  {name}: {share:.0%} of draws inside")
     params = [c for c in table.columns if c not in ("member", "weight", "distance")]
-    quantiles = table[params].quantile([0.1, 0.5, 0.9]).T
-    quantiles.columns = ["p10", "p50", "p90"]
+    # the members' spread as the ensemble is drawn: each member counts by its weight
+    quantiles = pd.DataFrame(
+        [weighted_quantiles(table[p], table["weight"], (0.1, 0.5, 0.9)) for p in params],
+        index=params,
+        columns=["p10", "p50", "p90"],
+    )
+    echo("member parameters, weighted:")
     echo(quantiles.to_string(float_format=lambda v: _fmt(v)))
     echo(f"wrote {out}")
     return 0
